@@ -1,0 +1,66 @@
+using System.CommandLine;
+using DpAg.Runtime;
+
+namespace DpAg.Cli;
+
+/// <summary>The verbs of <c>dpag</c>; each lives in its own file and is listed here.</summary>
+internal static class Commands
+{
+    public static IEnumerable<Command> All() =>
+    [
+        DoctorCommand.Create(),
+        SmokeCommand.Create(),
+    ];
+
+    /// <summary>Options every torch-using verb shares.</summary>
+    public static readonly Option<string> Device = new("--device")
+    {
+        Description = "auto (CUDA when built for it and present), cpu or cuda.",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DPAG_DEVICE") ?? "auto",
+    };
+
+    public static readonly Option<bool> AllowCpuFallback = new("--allow-cpu-fallback")
+    {
+        Description = "With --device cuda: run on the CPU instead of failing when no CUDA device is usable.",
+    };
+
+    public static readonly Option<int?> Threads = new("--threads")
+    {
+        Description = "Intra-op threads (default: all cores).",
+    };
+
+    public static readonly Option<long> Seed = new("--seed")
+    {
+        Description = "Random seed.",
+        DefaultValueFactory = _ => 0,
+    };
+
+    /// <summary>Runs a verb body with clear one-line errors instead of stack traces for known failures.</summary>
+    public static int Guarded(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is TorchRuntimeException or ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"dpag: error: {e.Message}");
+            return 2;
+        }
+    }
+
+    public static RuntimeInfo InitRuntime(ParseResult parse) => TorchRuntime.Initialize(new RuntimeOptions(
+        Device: TorchRuntime.ParseDevice(parse.GetValue(Device)),
+        AllowCpuFallback: parse.GetValue(AllowCpuFallback) ? true : null,
+        Threads: parse.GetValue(Threads),
+        Seed: parse.GetValue(Seed)));
+
+    public static Command WithRuntimeOptions(this Command command)
+    {
+        command.Options.Add(Device);
+        command.Options.Add(AllowCpuFallback);
+        command.Options.Add(Threads);
+        command.Options.Add(Seed);
+        return command;
+    }
+}
