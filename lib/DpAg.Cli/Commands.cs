@@ -10,6 +10,7 @@ internal static class Commands
     [
         DoctorCommand.Create(),
         SmokeCommand.Create(),
+        FixNativesCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>

@@ -89,6 +89,7 @@ public static class TorchRuntime
     {
         var request = options.Device ?? ParseDevice(Environment.GetEnvironmentVariable("DPAG_DEVICE"));
         bool fallback = options.AllowCpuFallback ?? Environment.GetEnvironmentVariable("DPAG_ALLOW_CPU_FALLBACK") is "1" or "true";
+        NativeAssets.RegisterResolvers();
         var natives = NativeLocator.Find();
         var patched = new List<string>();
         if (OperatingSystem.IsLinux())
@@ -136,6 +137,27 @@ public static class TorchRuntime
                 $"CUDA was requested but {whyNot}. Use --device cpu (or DPAG_DEVICE=cpu), or allow the fallback with " +
                 "--allow-cpu-fallback (DPAG_ALLOW_CPU_FALLBACK=1).");
         return (torch.CPU, whyNot + (request == DeviceRequest.Cuda ? "; falling back to the CPU as allowed" : ""));
+    }
+
+    /// <summary>
+    /// Says where every libtorch mapped into this process comes from (Linux): "the kit's own libtorch" when all are
+    /// from the kit's build, else the foreign paths. Notebooks and tests use it to prove a system libtorch was not used.
+    /// </summary>
+    public static string DescribeMappedLibTorch()
+    {
+        const string maps = "/proc/self/maps";
+        if (!File.Exists(maps)) return "no /proc/self/maps on this platform";
+        var paths = File.ReadLines(maps)
+            .Select(l => l.IndexOf('/') is var i and >= 0 ? l[i..].Trim() : null)
+            .OfType<string>()
+            .Where(p => Path.GetFileName(p).StartsWith("libtorch", StringComparison.Ordinal) || Path.GetFileName(p).StartsWith("libc10", StringComparison.Ordinal))
+            .Distinct()
+            .ToList();
+        string? own = _info?.NativeDirectory;
+        var foreign = paths.Where(p => own is null || !p.StartsWith(own, StringComparison.Ordinal)).ToList();
+        return foreign.Count == 0
+            ? $"all {paths.Count} libtorch libraries mapped are the kit's own libtorch ({own})"
+            : $"FOREIGN libtorch mapped: {string.Join(", ", foreign)}";
     }
 
     /// <summary>Parses a device name as given on a command line or in <c>DPAG_DEVICE</c>.</summary>

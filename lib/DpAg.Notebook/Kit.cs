@@ -1,0 +1,39 @@
+using System.Runtime.CompilerServices;
+using DpAg.Runtime;
+
+namespace DpAg.Notebook;
+
+/// <summary>
+/// The one call a notebook makes after <c>#r "../lib/DpAg.Notebook/bin/DpAg.Notebook.dll"</c>:
+/// <code>var kit = DpAg.Notebook.Kit.Setup();</code>
+/// It bridges FSharp.Core for Plotly.NET and Deedle, initialises the TorchSharp runtime (natives, device, threads,
+/// seed) and registers display formatters for Plotly charts, ScottPlot plots, Deedle frames and tensors.
+/// </summary>
+public static class Kit
+{
+    /// <summary>True when the notebook runs with the tiny CI budget (<c>DPAG_BUDGET=ci</c>), false for the real budget.</summary>
+    public static bool IsCiBudget =>
+        string.Equals(Environment.GetEnvironmentVariable("DPAG_BUDGET"), "ci", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Sets everything up; safe to call again (later calls only re-seed).</summary>
+    /// <param name="seed">Seed for torch's generators.</param>
+    /// <param name="device">auto, cpu or cuda (default: <c>DPAG_DEVICE</c> or auto).</param>
+    /// <param name="threads">Intra-op threads (default: all cores).</param>
+    public static RuntimeInfo Setup(long seed = 0, string? device = null, int? threads = null)
+    {
+        // Must run before any method that mentions a Plotly.NET or Deedle type is compiled.
+        FSharpCoreBridge.Install();
+        var info = TorchRuntime.Initialize(new RuntimeOptions(
+            Device: device is null ? null : TorchRuntime.ParseDevice(device),
+            Threads: threads,
+            Seed: seed,
+            Quiet: true));
+        RegisterFormatters();
+        Console.WriteLine(info.Summary);
+        Console.WriteLine($"Budget: {(IsCiBudget ? "ci (tiny, for the test suite)" : "real")}; set DPAG_BUDGET=ci for the CI budget.");
+        return info;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RegisterFormatters() => Formatters.Register();
+}

@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace DpAg.NotebookTests;
+
+/// <summary>Every notebook runs top to bottom in the real kernel with the CI budget and shows its key outputs.</summary>
+public class NotebookTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> AllNotebooks()
+    {
+        var data = new TheoryData<string>();
+        foreach (var path in Directory.GetFiles(Path.Combine(NotebookRunner.RepoRoot, "notebooks"), "*.ipynb").Order())
+            data.Add(Path.GetFileName(path));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllNotebooks))]
+    public void CommittedNotebookHasNoOutputs(string notebook)
+    {
+        var doc = JsonNode.Parse(File.ReadAllText(Path.Combine(NotebookRunner.RepoRoot, "notebooks", notebook)))!;
+        foreach (var cell in doc["cells"]!.AsArray().Where(c => (string?)c!["cell_type"] == "code"))
+        {
+            Assert.True(cell!["outputs"]!.AsArray().Count == 0, $"{notebook} is committed with outputs; clear them before committing.");
+            Assert.True(cell["execution_count"] is null, $"{notebook} is committed with execution counts; clear outputs before committing.");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllNotebooks))]
+    public void NotebookRunsTopToBottom(string notebook)
+    {
+        var executed = NotebookRunner.Execute(notebook);
+        output.WriteLine($"{notebook}: executed in {executed.Elapsed.TotalSeconds:F1} s (CI budget)");
+        executed.AssertNoErrors();
+        Assert.True(KeyOutputs.ContainsKey(notebook), $"{notebook} has no key-output check; add one to {nameof(KeyOutputs)}.");
+        KeyOutputs[notebook](executed);
+    }
+
+    /// <summary>What each notebook must show, beyond running without errors.</summary>
+    private static readonly Dictionary<string, Action<ExecutedNotebook>> KeyOutputs = new()
+    {
+        ["00-tour.ipynb"] = nb =>
+        {
+            Assert.Contains(nb.Outputs("stream"), s => s.Contains("DpAg: device cpu"));
+            Assert.Contains(nb.Outputs("text/plain"), s => s.Contains("backward and double backward OK"));
+            Assert.Contains(nb.Outputs("text/plain"), s => s.Contains("kit's own libtorch"));
+            // Plotly.NET.Interactive's formatter writes this marker and the plotly.js loader.
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("Plotly chart will be drawn inside this DIV") && s.Contains("renderPlotly"));
+            Assert.Contains(nb.Outputs("text/html"), s => s.StartsWith("<img src=\"data:image/png;base64,iVBORw0KGgo"));
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("<table class=\"dpag-frame\"") && s.Contains("DP-AG"));
+        },
+    };
+}
