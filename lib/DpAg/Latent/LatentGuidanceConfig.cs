@@ -1,0 +1,110 @@
+using System.Globalization;
+
+namespace DpAg.Latent;
+
+/// <summary>Which VJP guidance the policy applies to the latent observation feature.</summary>
+public enum GuidanceForm
+{
+    /// <summary>
+    /// The authors' released code: one step, z_guided = mu + sigma * VJP / ||VJP|| (method.md, "What the authors'
+    /// released code does"). Computed by <see cref="ActionGuidedSde.Reparameterise"/> with the released preset.
+    /// </summary>
+    ReleasedSingleStep,
+
+    /// <summary>The paper's discretised "VJP reparameterisation" z~ = mu + gamma * sigma * VJP (method.md, Eq. 4).</summary>
+    PaperReparameterisation,
+
+    /// <summary>
+    /// The paper's action-guided SDE dz~ = VJP dt + sigma dW (method.md, Eq. 3), integrated by Euler-Maruyama over
+    /// the denoising steps (<see cref="ActionGuidedSde.EulerMaruyamaStep"/>).
+    /// </summary>
+    PaperSde,
+}
+
+/// <summary>
+/// Every constant of DP-AG's latent guidance, named. Two presets: <see cref="ReleasedCode"/> (what the authors' code
+/// runs) and <see cref="Paper"/> (the equations as written). Variants via <c>with { ... }</c>.
+/// </summary>
+/// <remarks>
+/// Symbols (method.md): VJP(a^k, z) = (d eps_theta / d z)^T eps_theta = grad_z 1/2 ||eps_theta||^2 (Eq. 2);
+/// gamma = <see cref="Gamma"/>; s = <see cref="Sign"/>; sigma = exp(logvar / 2) from <see cref="GaussianPosterior"/>.
+/// The guidance direction d = s * VJP, or s * VJP / max(||VJP||, epsilon) when <see cref="Normalise"/> is on.
+/// </remarks>
+public sealed record LatentGuidanceConfig
+{
+    /// <summary>Which guidance is applied. Released code: <see cref="GuidanceForm.ReleasedSingleStep"/>.</summary>
+    public GuidanceForm Form { get; init; } = GuidanceForm.ReleasedSingleStep;
+
+    /// <summary>
+    /// Step size gamma multiplying the guidance direction. Released code: 1 (z_guided = mu + sigma * unit_VJP, no
+    /// factor; with normalisation gamma is effectively 1 / ||VJP||). Paper: a free per-task constant (method.md, open
+    /// points: "gamma per task"); no value is given, so the preset uses the neutral 1.
+    /// </summary>
+    public double Gamma { get; init; } = 1.0;
+
+    /// <summary>
+    /// Sign s of the step: +1 ascends 1/2 ||eps_theta||^2 (the paper's equations as written and the released code,
+    /// both add the VJP); -1 descends it. An open point of method.md, hence an option.
+    /// </summary>
+    public double Sign { get; init; } = 1.0;
+
+    /// <summary>L2-normalise the VJP before use. Released code: true. Paper: false (Eq. 4 uses the raw VJP).</summary>
+    public bool Normalise { get; init; } = true;
+
+    /// <summary>
+    /// Floor of the norm in the normalisation: unit = v / max(||v||, epsilon) (the semantics of PyTorch's
+    /// F.normalize). method.md does not record the released value; 1e-8 is the kit's assumption.
+    /// </summary>
+    public double NormEpsilon { get; init; } = 1e-8;
+
+    /// <summary>
+    /// Normalise per obs step: the norm is taken over the last dimension of a (B, To, F) latent, so each obs step's
+    /// VJP has unit norm (released code). False: one norm over all non-batch dimensions of each sample.
+    /// </summary>
+    public bool NormalisePerObsStep { get; init; } = true;
+
+    /// <summary>
+    /// Detach the VJP (no second-order gradient through the noise predictor). Released code: true (it even builds
+    /// the double-backward graph and then detaches it; the kit simply does not build it). Paper: false, Eq. 4 is
+    /// written without a stop-gradient; set true to save the double backward.
+    /// </summary>
+    public bool Detach { get; init; } = true;
+
+    /// <summary>
+    /// Add the diffusion term sigma * sqrt(dt) * dW in <see cref="GuidanceForm.PaperSde"/>. Paper: true (Eq. 3).
+    /// Off gives the deterministic probability-flow-like drift only.
+    /// </summary>
+    public bool Noise { get; init; }
+
+    /// <summary>
+    /// Time step dt of the Euler-Maruyama integration of Eq. 3, per denoising step. Not given in the paper; 1 makes
+    /// one step's drift equal to gamma * VJP (the size of Eq. 4's correction); use 1/K to spread unit time over K steps.
+    /// </summary>
+    public double Dt { get; init; } = 1.0;
+
+    /// <summary>The authors' released code (method.md, "What the authors' released code does").</summary>
+    public static LatentGuidanceConfig ReleasedCode { get; } = new();
+
+    /// <summary>The paper's reparameterisation, Eq. 4: raw VJP, gamma = 1 (no value given), no stop-gradient.</summary>
+    public static LatentGuidanceConfig Paper { get; } = new()
+    {
+        Form = GuidanceForm.PaperReparameterisation,
+        Normalise = false,
+        Detach = false,
+        Noise = true,
+    };
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field, the value received and the fix.</summary>
+    public LatentGuidanceConfig Validate()
+    {
+        if (!Enum.IsDefined(Form)) throw Bad(nameof(Form), Form.ToString(), "use one of " + string.Join(", ", Enum.GetNames<GuidanceForm>()));
+        if (!double.IsFinite(Gamma) || Gamma < 0) throw Bad(nameof(Gamma), Gamma, "use a finite value >= 0 (flip the direction with Sign)");
+        if (Sign is not (1.0 or -1.0)) throw Bad(nameof(Sign), Sign, "use +1 (ascent of 1/2||eps||^2) or -1 (descent)");
+        if (!double.IsFinite(NormEpsilon) || NormEpsilon <= 0) throw Bad(nameof(NormEpsilon), NormEpsilon, "use a small positive value such as 1e-8");
+        if (!double.IsFinite(Dt) || Dt <= 0) throw Bad(nameof(Dt), Dt, "use a positive time step such as 1 or 1/K");
+        return this;
+    }
+
+    private static ArgumentException Bad(string field, object value, string fix) =>
+        new($"LatentGuidanceConfig.{field} = {Convert.ToString(value, CultureInfo.InvariantCulture)} is invalid: {fix}.", field);
+}
