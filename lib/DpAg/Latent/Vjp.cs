@@ -21,7 +21,8 @@ public static class Vjp
     /// <param name="outputs">eps = f(z), any shape, with an autograd graph reaching <paramref name="inputs"/>.</param>
     /// <param name="inputs">z, the tensor to differentiate with respect to; must require grad.</param>
     /// <param name="v">Cotangent shaped like <paramref name="outputs"/>; null means <paramref name="outputs"/> itself
-    /// (the VJP force of Eq. 2). It is used as a constant: no gradient flows through v.</param>
+    /// (the VJP force of Eq. 2). With <paramref name="createGraph"/> gradients also flow through v when it requires grad,
+    /// so that with v = outputs the result differentiates as grad_z 1/2 ||eps||^2.</param>
     /// <param name="retainGraph">Keep the graph of <paramref name="outputs"/> so that it can be backpropagated again
     /// (true when a loss on <paramref name="outputs"/> is backpropagated later, as in DP-AG training).</param>
     /// <param name="createGraph">Build a graph of the result itself (for gradients through the VJP, second order).
@@ -32,9 +33,9 @@ public static class Vjp
     {
         Validate(outputs, inputs, v, retainGraph, createGraph);
         using var scope = torch.NewDisposeScope();
-        // The cotangent is a constant: with v = outputs and create_graph the result must still be (J^T) eps with eps
-        // held fixed inside the product, not differentiated twice through v.
-        var cotangent = (v ?? outputs).detach();
+        // With create_graph the cotangent stays in the graph (PyTorch's semantics): for v = outputs the result is then
+        // differentiable as the function z -> grad_z 1/2 ||f(z)||^2, Hessian terms and J^T J terms both included.
+        var cotangent = createGraph ? (v ?? outputs) : (v ?? outputs).detach();
         var grads = torch.autograd.grad(
             new[] { outputs }, new[] { inputs }, new[] { cotangent },
             retain_graph: retainGraph, create_graph: createGraph, allow_unused: true);
