@@ -34,13 +34,18 @@ public static class PushTRunner
     }
 
     /// <summary>Runs one episode of the protocol with the given seed.</summary>
-    public static PushTEpisodeResult RunEpisode(IEnvPolicy policy, long seed, PushTEvalConfig config, bool recordGif = false, CancellationToken cancellationToken = default)
+    public static PushTEpisodeResult RunEpisode(IEnvPolicy policy, long seed, PushTEvalConfig config, bool recordGif = false, CancellationToken cancellationToken = default) =>
+        RunEpisode(policy, seed, config, recordGif, cancellationToken, reset: null);
+
+    /// <summary>As the public overload; <paramref name="reset"/> replaces <c>env.Reset(seed)</c> (tests start episodes from chosen states).</summary>
+    internal static PushTEpisodeResult RunEpisode(IEnvPolicy policy, long seed, PushTEvalConfig config, bool recordGif, CancellationToken cancellationToken,
+        Func<PushTEnv, PushTObservation>? reset)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(config);
         using var env = new PushTEnv(config.Env);
         policy.Reset();
-        var first = env.Reset(seed);
+        var first = reset is null ? env.Reset(seed) : reset(env);
         var history = new List<PushTObservation>(config.ObsSteps);
         for (int k = 0; k < config.ObsSteps; k++) history.Add(first);
         var agentPath = new List<(double X, double Y)> { first.AgentPosition };
