@@ -57,8 +57,20 @@ public static class PushTRenderer
     {
         ArgumentNullException.ThrowIfNull(frame);
         if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), size, "size must be positive (512 or 96 in the reference).");
-        var canvasRgb = DrawCanvas(frame);
-        var rgb = size == CanvasSize ? canvasRgb : ResizeBilinear(canvasRgb, CanvasSize, CanvasSize, size, size);
+        var bitmap = DrawCanvas(frame);
+        var rgba = bitmap.GetPixelSpan();
+        byte[] rgb;
+        if (size == CanvasSize)
+        {
+            rgb = new byte[CanvasSize * CanvasSize * 3];
+            for (int i = 0, n = CanvasSize * CanvasSize; i < n; i++)
+            {
+                rgb[3 * i] = rgba[4 * i];
+                rgb[3 * i + 1] = rgba[4 * i + 1];
+                rgb[3 * i + 2] = rgba[4 * i + 2];
+            }
+        }
+        else rgb = Resize(rgba, 4, CanvasSize, CanvasSize, size, size);
         if (drawAction && frame.Action is { } act) DrawActionCross(rgb, size, act);
         return rgb;
     }
@@ -82,9 +94,12 @@ public static class PushTRenderer
 
     private static SKPoint P(double x, double y) => new((float)Math.Round(x, MidpointRounding.ToEven), (float)Math.Round(y, MidpointRounding.ToEven));
 
-    private static byte[] DrawCanvas(PushTFrame f)
+    [ThreadStatic] private static SKBitmap? _bitmap;
+
+    /// <summary>Draws into this thread's cached 512 x 512 RGBA bitmap (valid until the next draw on the thread).</summary>
+    private static SKBitmap DrawCanvas(PushTFrame f)
     {
-        using var bitmap = new SKBitmap(new SKImageInfo(CanvasSize, CanvasSize, SKColorType.Rgba8888, SKAlphaType.Premul));
+        var bitmap = _bitmap ??= new SKBitmap(new SKImageInfo(CanvasSize, CanvasSize, SKColorType.Rgba8888, SKAlphaType.Premul));
         using (var canvas = new SKCanvas(bitmap))
         {
             canvas.Clear(C(Background));
@@ -132,15 +147,7 @@ public static class PushTRenderer
             stroke.StrokeCap = SKStrokeCap.Butt;
             foreach (var m in f.ContactMarks) canvas.DrawLine(P(m.X0, m.Y0), P(m.X1, m.Y1), stroke);
         }
-        var span = bitmap.GetPixelSpan();
-        var rgb = new byte[CanvasSize * CanvasSize * 3];
-        for (int i = 0, n = CanvasSize * CanvasSize; i < n; i++)
-        {
-            rgb[3 * i] = span[4 * i];
-            rgb[3 * i + 1] = span[4 * i + 1];
-            rgb[3 * i + 2] = span[4 * i + 2];
-        }
-        return rgb;
+        return bitmap;
     }
 
     private static void FillPolygon(SKCanvas canvas, SKPaint paint, (double X, double Y)[] verts)
@@ -190,6 +197,11 @@ public static class PushTRenderer
     {
         ArgumentNullException.ThrowIfNull(src);
         if (src.Length != srcW * srcH * 3) throw new ArgumentException($"src has {src.Length} bytes; expected {srcW * srcH * 3} for {srcW}x{srcH} RGB.", nameof(src));
+        return Resize(src, 3, srcW, srcH, dstW, dstH);
+    }
+
+    private static byte[] Resize(ReadOnlySpan<byte> src, int stride, int srcW, int srcH, int dstW, int dstH)
+    {
         var x0 = new int[dstW]; var wx = new double[dstW];
         var y0 = new int[dstH]; var wy = new double[dstH];
         Coefficients(srcW, dstW, x0, wx);
@@ -205,8 +217,8 @@ public static class PushTRenderer
                 double q = wx[i], p = 1 - q;
                 for (int ch = 0; ch < 3; ch++)
                 {
-                    double v = a * (p * src[3 * (r0 * srcW + c0) + ch] + q * src[3 * (r0 * srcW + c1) + ch])
-                             + b * (p * src[3 * (r1 * srcW + c0) + ch] + q * src[3 * (r1 * srcW + c1) + ch]);
+                    double v = a * (p * src[stride * (r0 * srcW + c0) + ch] + q * src[stride * (r0 * srcW + c1) + ch])
+                             + b * (p * src[stride * (r1 * srcW + c0) + ch] + q * src[stride * (r1 * srcW + c1) + ch]);
                     dst[3 * (j * dstW + i) + ch] = (byte)Math.Clamp((int)Math.Round(v, MidpointRounding.AwayFromZero), 0, 255);
                 }
             }

@@ -123,8 +123,9 @@ public partial class PushTEnvTests
         env.Reset(100000);
         for (int i = 0; i < 12; i++) env.Step(235 + 6 * i, 124 + 3.4 * i); // into contact with the T
         var s = env.GetState();
-        using var c1 = env.Clone();
+        using var c1 = new PushTEnv();
         using var c2 = new PushTEnv();
+        c1.SetState(s);
         c2.SetState(s);
         Assert.Equal(s with { }, c1.GetState() with { });
         for (int i = 0; i < 10; i++)
@@ -134,6 +135,27 @@ public partial class PushTEnvTests
             var r0 = env.Step(330, 180);
             Assert.Equal(r1.Observation.State, r2.Observation.State);
             for (int d = 0; d < 5; d++) Assert.Equal(r0.Observation.State[d], r1.Observation.State[d], 1);
+        }
+    }
+
+    [Fact]
+    public void CloneIsBitExactWhilePushing()
+    {
+        foreach (var config in new[] { PushTConfig.Classic, PushTConfig.Dynamic })
+        {
+            using var env = new PushTEnv(config);
+            env.Reset(100000);
+            for (int i = 0; i < 10; i++) env.Step(235 + 6 * i, 124 + 3.4 * i); // pushing the T from step 9
+            using var clone = env.Clone();
+            using var copy = new PushTEnv(config);
+            copy.CopyFrom(env);
+            Assert.Equal(env.Seed, clone.Seed);
+            for (int i = 0; i < 15; i++)
+            {
+                var a = env.Step(330 + i, 180 + 2 * i);
+                Assert.Equal(a.Observation.State, clone.Step(330 + i, 180 + 2 * i).Observation.State);
+                Assert.Equal(a.Observation.State, copy.Step(330 + i, 180 + 2 * i).Observation.State);
+            }
         }
     }
 
