@@ -58,6 +58,10 @@ public static class GifWriter
         return ms.ToArray();
     }
 
+    /// <summary>Encodes frames (see <see cref="Encode"/>) and writes the GIF atomically to <paramref name="path"/>.</summary>
+    public static void Save(string path, IReadOnlyList<byte[]> frames, int width, int height, int delayMs = 100) =>
+        DpAg.IO.AtomicFile.WriteAllBytes(path, Encode(frames, width, height, delayMs));
+
     /// <summary>An HTML <c>img</c> tag with the GIF inlined as base64 (for notebook display).</summary>
     /// <param name="gif">GIF bytes from <see cref="Encode"/>.</param>
     /// <param name="displayWidth">Optional display width in CSS pixels.</param>

@@ -37,7 +37,10 @@ public sealed record PushTConfig
 /// infinite-mass pusher (so the T is knocked, quasi-statically, like the agent pushes it); after any substep in which the
 /// ball touches the T its velocity is reflected about the contact normal, so it bounces off instead of ploughing through.
 /// Walls and the agent are kinematic/static for Chipmunk, so those reflections are computed analytically before each substep.
-/// The speed stays constant.
+/// The speed stays constant. Placement at reset (after the agent and T): position uniform in the arena shrunk by
+/// radius + 10 px, redrawn (up to 1000 times) until at least 20 px clear of the agent and radius + 80 px from the T's
+/// centre of gravity; heading uniform in [0, 2 pi); all drawn from <c>RandomState(seed + SeedOffset)</c>.
+/// The low-dim state appends [ball_x, ball_y, ball_vx, ball_vy] (velocity in px per env step), keypoints append the ball position.
 /// </summary>
 public sealed record BallDisturbanceConfig
 {

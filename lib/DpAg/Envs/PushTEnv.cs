@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace DpAg.Envs;
@@ -11,7 +10,7 @@ namespace DpAg.Envs;
 /// A step runs 10 substeps of dt = 0.01, each first applying the agent's PD law v += (100 (a - p) - 20 v) dt.
 /// Not thread-safe; use one instance per thread. Dispose to free the native space.
 /// </summary>
-public sealed unsafe class PushTEnv : IDisposable
+public sealed unsafe partial class PushTEnv : IDisposable
 {
     /// <summary>Physics substep (s): 1 / sim_hz with sim_hz = 100.</summary>
     public const double Dt = 0.01;
@@ -25,11 +24,6 @@ public sealed unsafe class PushTEnv : IDisposable
     /// <summary>Derivative gain of the agent's PD law (k_v = 20).</summary>
     public const double Kv = 20;
 
-    private readonly ContactCollector _contacts = new();
-    private GCHandle _contactsHandle;
-    private nint _space, _staticBody, _agent, _block, _ball;
-    private readonly List<nint> _shapes = new(8);
-    private readonly List<nint> _bodies = new(4);
     private bool _disposed;
     private Origin _origin = new StateOrigin(new PushTState(256, 400, 0, 0, 256, 300, 0, 0, 0, 0));
     private readonly List<(double X, double Y)> _actionLog = new();
@@ -40,7 +34,16 @@ public sealed unsafe class PushTEnv : IDisposable
     {
         Config = config ?? new PushTConfig();
         Config.Validate();
-        Chipmunk.EnsureLoaded();
+        try
+        {
+            Chipmunk.EnsureLoaded();
+        }
+        catch (TypeInitializationException e) when (e.InnerException is DllNotFoundException or EntryPointNotFoundException)
+        {
+            throw e.InnerException is DllNotFoundException
+                ? new DllNotFoundException(e.InnerException.Message, e)
+                : new EntryPointNotFoundException(e.InnerException!.Message, e);
+        }
         _contactsHandle = GCHandle.Alloc(_contacts);
         BuildSpace();
     }
@@ -150,30 +153,6 @@ public sealed unsafe class PushTEnv : IDisposable
         _contacts.Begin(record: true);
         Chipmunk.cpSpaceStep(_space, Dt);
         return observe ? Observe() : null;
-    }
-
-    /// <summary>Places the ball for a new episode from its own seeded generator (Dynamic Push-T only).</summary>
-    internal void PlaceBall(long seed)
-    {
-        if (_ball == 0 || Config.Ball is not { } cfg) return;
-        var rs = new NumpyRandomState((seed + cfg.SeedOffset) % (1L + uint.MaxValue));
-        double r = cfg.Radius, lo = 5 + PushTGeometry.WallRadius + r + 10, hi = 506 - PushTGeometry.WallRadius - r - 10;
-        var agent = AgentPosition;
-        var (bx, by, ba) = BlockPose;
-        var cog = PushTGeometry.ToWorld(bx, by, ba, PushTGeometry.CenterOfGravity);
-        double x = 0.5 * (lo + hi), y = lo;
-        for (int attempt = 0; attempt < 1000; attempt++)
-        {
-            x = lo + rs.Rand() * (hi - lo);
-            y = lo + rs.Rand() * (hi - lo);
-            bool clearAgent = Math.Sqrt((x - agent.X) * (x - agent.X) + (y - agent.Y) * (y - agent.Y)) > r + PushTGeometry.AgentRadius + 20;
-            bool clearBlock = Math.Sqrt((x - cog.X) * (x - cog.X) + (y - cog.Y) * (y - cog.Y)) > r + 80;
-            if (clearAgent && clearBlock) break;
-        }
-        double theta = 2 * Math.PI * rs.Rand();
-        double speed = cfg.SpeedPerStep / (Substeps * Dt); // px per env step -> px/s (one env step = 0.1 s)
-        Chipmunk.cpBodySetPosition(_ball, new CpVect(x, y));
-        Chipmunk.cpBodySetVelocity(_ball, new CpVect(speed * Math.Cos(theta), speed * Math.Sin(theta)));
     }
 
     /// <summary>
@@ -374,173 +353,4 @@ public sealed unsafe class PushTEnv : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    private void BallBeforeSubstep()
-    {
-        double r = Config.Ball!.Radius;
-        var p = Chipmunk.cpBodyGetPosition(_ball);
-        var v = Chipmunk.cpBodyGetVelocity(_ball);
-        double vx = v.X, vy = v.Y;
-        double lo = 5 + PushTGeometry.WallRadius + r, hi = 506 - PushTGeometry.WallRadius - r;
-        if ((p.X <= lo && vx < 0) || (p.X >= hi && vx > 0)) vx = -vx;
-        if ((p.Y <= lo && vy < 0) || (p.Y >= hi && vy > 0)) vy = -vy;
-        var a = Chipmunk.cpBodyGetPosition(_agent);
-        double dx = p.X - a.X, dy = p.Y - a.Y, d = Math.Sqrt(dx * dx + dy * dy);
-        if (d > 0 && d <= r + PushTGeometry.AgentRadius)
-            Reflect(ref vx, ref vy, dx / d, dy / d, approachingWhenNegative: true);
-        Chipmunk.cpBodySetVelocity(_ball, new CpVect(vx, vy));
-    }
-
-    private void BallAfterSubstep()
-    {
-        if (!_contacts.BallHit) return;
-        var v = Chipmunk.cpBodyGetVelocity(_ball);
-        double vx = v.X, vy = v.Y;
-        // Normal points from the ball towards the T: moving into the T means v.n > 0.
-        Reflect(ref vx, ref vy, _contacts.BallNormal.X, _contacts.BallNormal.Y, approachingWhenNegative: false);
-        Chipmunk.cpBodySetVelocity(_ball, new CpVect(vx, vy));
-    }
-
-    private static void Reflect(ref double vx, ref double vy, double nx, double ny, bool approachingWhenNegative)
-    {
-        double vn = vx * nx + vy * ny;
-        if (approachingWhenNegative ? vn < 0 : vn > 0)
-        {
-            vx -= 2 * vn * nx;
-            vy -= 2 * vn * ny;
-        }
-    }
-
-    private void BuildSpace()
-    {
-        FreeSpace();
-        var space = Chipmunk.cpSpaceNew();
-        _space = space;
-        Chipmunk.cpSpaceSetGravity(space, new CpVect(0, 0));
-        Chipmunk.cpSpaceSetDamping(space, 0);
-
-        // Walls on a static body (pymunk's space.static_body is a cpBodyNewStatic added to the space on first use).
-        _staticBody = AddBody(Chipmunk.cpBodyNewStatic());
-        var walls = new (CpVect A, CpVect B)[]
-        {
-            (new(5, 506), new(5, 5)), (new(5, 5), new(506, 5)), (new(506, 5), new(506, 506)), (new(5, 506), new(506, 506)),
-        };
-        var wallShapes = new nint[4];
-        for (int i = 0; i < 4; i++) wallShapes[i] = Chipmunk.cpSegmentShapeNew(_staticBody, walls[i].A, walls[i].B, PushTGeometry.WallRadius);
-        foreach (var s in wallShapes) AddShape(s);
-
-        // Agent: kinematic circle at (256, 400).
-        _agent = Chipmunk.cpBodyNewKinematic();
-        Chipmunk.cpBodySetPosition(_agent, new CpVect(256, 400));
-        var circle = Chipmunk.cpCircleShapeNew(_agent, PushTGeometry.AgentRadius, new CpVect(0, 0));
-        AddBody(_agent);
-        AddShape(circle);
-
-        // The T: mass 1, moment = 2 x moment_for_poly(bar) (upstream bug kept), COG = mean of the two shape centroids.
-        var bar = stackalloc CpVect[4];
-        var stem = stackalloc CpVect[4];
-        for (int i = 0; i < 4; i++)
-        {
-            bar[i] = new CpVect(PushTGeometry.Bar[i].X, PushTGeometry.Bar[i].Y);
-            stem[i] = new CpVect(PushTGeometry.Stem[i].X, PushTGeometry.Stem[i].Y);
-        }
-        double inertia1 = Chipmunk.cpMomentForPoly(1, 4, bar, new CpVect(0, 0), 0);
-        double inertia2 = Chipmunk.cpMomentForPoly(1, 4, bar, new CpVect(0, 0), 0);
-        _block = Chipmunk.cpBodyNew(1, inertia1 + inertia2);
-        var shape1 = Chipmunk.cpPolyShapeNew(_block, 4, bar, CpTransform.Identity, 0);
-        var shape2 = Chipmunk.cpPolyShapeNew(_block, 4, stem, CpTransform.Identity, 0);
-        var c1 = Chipmunk.cpShapeGetCenterOfGravity(shape1);
-        var c2 = Chipmunk.cpShapeGetCenterOfGravity(shape2);
-        Chipmunk.cpBodySetCenterOfGravity(_block, new CpVect((c1.X + c2.X) / 2, (c1.Y + c2.Y) / 2));
-        Chipmunk.cpBodySetPosition(_block, new CpVect(256, 300));
-        Chipmunk.cpBodySetAngle(_block, 0);
-        AddBody(_block);
-        AddShape(shape1);
-        AddShape(shape2);
-
-        // Dynamic Push-T: the ball, a kinematic circle (see BallDisturbanceConfig).
-        _ball = 0;
-        if (Config.Ball is { } ballCfg)
-        {
-            _ball = Chipmunk.cpBodyNewKinematic();
-            Chipmunk.cpBodySetPosition(_ball, new CpVect(256, 100));
-            var ballShape = Chipmunk.cpCircleShapeNew(_ball, ballCfg.Radius, new CpVect(0, 0));
-            AddBody(_ball);
-            AddShape(ballShape);
-        }
-
-        // Collision handler (0, 0) with a post-solve that counts contact points.
-        var handler = (byte*)Chipmunk.cpSpaceAddCollisionHandler(space, 0, 0);
-        *(nint*)(handler + Chipmunk.HandlerPostSolveOffset) = (nint)(delegate* unmanaged<nint, nint, nint, void>)&PostSolve;
-        *(nint*)(handler + Chipmunk.HandlerUserDataOffset) = GCHandle.ToIntPtr(_contactsHandle);
-        _contacts.BallBody = _ball;
-        _contacts.Marks.Clear();
-    }
-
-    private nint AddBody(nint body)
-    {
-        Chipmunk.cpSpaceAddBody(_space, body);
-        _bodies.Add(body);
-        return body;
-    }
-
-    private void AddShape(nint shape)
-    {
-        Chipmunk.cpSpaceAddShape(_space, shape);
-        _shapes.Add(shape);
-    }
-
-    private void FreeSpace()
-    {
-        if (_space == 0) return;
-        foreach (var s in _shapes) { Chipmunk.cpSpaceRemoveShape(_space, s); Chipmunk.cpShapeFree(s); }
-        foreach (var b in _bodies) { Chipmunk.cpSpaceRemoveBody(_space, b); Chipmunk.cpBodyFree(b); }
-        _shapes.Clear();
-        _bodies.Clear();
-        Chipmunk.cpSpaceFree(_space);
-        _space = 0;
-        _agent = _block = _ball = _staticBody = 0;
-    }
-
-    [UnmanagedCallersOnly]
-    private static void PostSolve(nint arbiter, nint space, nint data)
-    {
-        if (GCHandle.FromIntPtr(data).Target is not ContactCollector c) return;
-        var set = Chipmunk.cpArbiterGetContactPointSet(arbiter);
-        c.Count += set.Count;
-        if (c.Record)
-        {
-            var n = set.Normal;
-            for (int j = 0; j < set.Count && j < 2; j++)
-            {
-                var pt = j == 0 ? set.Point0 : set.Point1;
-                c.Marks.Add((pt.PointA.X - 2 * n.X, pt.PointA.Y - 2 * n.Y, pt.PointB.X + 2 * n.X, pt.PointB.Y + 2 * n.Y));
-            }
-        }
-        if (c.BallBody != 0 && set.Count > 0)
-        {
-            nint a, b;
-            Chipmunk.cpArbiterGetBodies(arbiter, &a, &b);
-            if (a == c.BallBody) { c.BallHit = true; c.BallNormal = (set.Normal.X, set.Normal.Y); }
-            else if (b == c.BallBody) { c.BallHit = true; c.BallNormal = (-set.Normal.X, -set.Normal.Y); }
-        }
-    }
-
-    /// <summary>Post-solve sink: contact counts and marks of the current substep.</summary>
-    private sealed class ContactCollector
-    {
-        public int Count;
-        public bool Record;
-        public nint BallBody;
-        public bool BallHit;
-        public (double X, double Y) BallNormal;
-        public readonly List<(double X0, double Y0, double X1, double Y1)> Marks = new();
-
-        public void Begin(bool record)
-        {
-            Count = 0;
-            Record = record;
-            BallHit = false;
-            if (record) Marks.Clear();
-        }
-    }
 }

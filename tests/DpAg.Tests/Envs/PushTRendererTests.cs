@@ -82,6 +82,13 @@ public class PushTRendererTests
             frames.Add(rgb);
         }
         var gif = GifWriter.Encode(frames, w, h, 100);
+        var path = Path.Combine(Path.GetTempPath(), $"dpag-gif-{Guid.NewGuid():N}.gif");
+        try
+        {
+            GifWriter.Save(path, frames, w, h, 100);
+            Assert.Equal(gif, File.ReadAllBytes(path));
+        }
+        finally { File.Delete(path); }
         Assert.StartsWith("<img src=\"data:image/gif;base64,", GifWriter.ToHtml(gif));
         using var data = SKData.CreateCopy(gif);
         using var codec = SKCodec.Create(data);
