@@ -1,0 +1,109 @@
+using System.Runtime.InteropServices;
+
+namespace DpAg.Envs;
+
+/// <summary>Chipmunk2D's <c>cpVect</c>: two doubles (Debian's build defines <c>CP_USE_DOUBLES 1</c>, so cpFloat is double).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal readonly record struct CpVect(double X, double Y);
+
+/// <summary>Chipmunk2D's <c>cpTransform</c> (a, b, c, d, tx, ty), passed by value to <c>cpPolyShapeNew</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal readonly record struct CpTransform(double A, double B, double C, double D, double Tx, double Ty)
+{
+    public static CpTransform Identity => new(1, 0, 0, 1, 0, 0);
+}
+
+/// <summary>One contact of <c>cpContactPointSet</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct CpContactPoint
+{
+    public CpVect PointA;
+    public CpVect PointB;
+    public double Distance;
+}
+
+/// <summary>Chipmunk2D's <c>cpContactPointSet</c> (count, normal, CP_MAX_CONTACTS_PER_ARBITER = 2 points).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct CpContactPointSet
+{
+    public int Count;
+    public CpVect Normal;
+    public CpContactPoint Point0;
+    public CpContactPoint Point1;
+}
+
+/// <summary>
+/// Chipmunk2D 7.0.3 (the engine under pymunk 6.2.1) bound by function pointers resolved from <c>libchipmunk.so.7</c>.
+/// Only the calls the Push-T port needs. The library is loaded once, on first use; when it is missing the type
+/// initialiser throws a <see cref="DllNotFoundException"/> that names the package to install.
+/// </summary>
+internal static unsafe class Chipmunk
+{
+    /// <summary>The shared object name of Debian's package <c>libchipmunk7</c>.</summary>
+    public const string LibraryName = "libchipmunk.so.7";
+
+    private static readonly nint Handle = Load();
+
+    public static readonly delegate* unmanaged<nint> cpSpaceNew = (delegate* unmanaged<nint>)Get("cpSpaceNew");
+    public static readonly delegate* unmanaged<nint, void> cpSpaceFree = (delegate* unmanaged<nint, void>)Get("cpSpaceFree");
+    public static readonly delegate* unmanaged<nint, CpVect, void> cpSpaceSetGravity = (delegate* unmanaged<nint, CpVect, void>)Get("cpSpaceSetGravity");
+    public static readonly delegate* unmanaged<nint, double, void> cpSpaceSetDamping = (delegate* unmanaged<nint, double, void>)Get("cpSpaceSetDamping");
+    public static readonly delegate* unmanaged<nint, int> cpSpaceGetIterations = (delegate* unmanaged<nint, int>)Get("cpSpaceGetIterations");
+    public static readonly delegate* unmanaged<nint, double> cpSpaceGetCollisionSlop = (delegate* unmanaged<nint, double>)Get("cpSpaceGetCollisionSlop");
+    public static readonly delegate* unmanaged<nint, double> cpSpaceGetCollisionBias = (delegate* unmanaged<nint, double>)Get("cpSpaceGetCollisionBias");
+    public static readonly delegate* unmanaged<nint, double, void> cpSpaceStep = (delegate* unmanaged<nint, double, void>)Get("cpSpaceStep");
+    public static readonly delegate* unmanaged<nint, nint, nint> cpSpaceAddBody = (delegate* unmanaged<nint, nint, nint>)Get("cpSpaceAddBody");
+    public static readonly delegate* unmanaged<nint, nint, nint> cpSpaceAddShape = (delegate* unmanaged<nint, nint, nint>)Get("cpSpaceAddShape");
+    public static readonly delegate* unmanaged<nint, nint, void> cpSpaceRemoveBody = (delegate* unmanaged<nint, nint, void>)Get("cpSpaceRemoveBody");
+    public static readonly delegate* unmanaged<nint, nint, void> cpSpaceRemoveShape = (delegate* unmanaged<nint, nint, void>)Get("cpSpaceRemoveShape");
+    public static readonly delegate* unmanaged<nint, nuint, nuint, nint> cpSpaceAddCollisionHandler = (delegate* unmanaged<nint, nuint, nuint, nint>)Get("cpSpaceAddCollisionHandler");
+
+    public static readonly delegate* unmanaged<double, double, nint> cpBodyNew = (delegate* unmanaged<double, double, nint>)Get("cpBodyNew");
+    public static readonly delegate* unmanaged<nint> cpBodyNewKinematic = (delegate* unmanaged<nint>)Get("cpBodyNewKinematic");
+    public static readonly delegate* unmanaged<nint> cpBodyNewStatic = (delegate* unmanaged<nint>)Get("cpBodyNewStatic");
+    public static readonly delegate* unmanaged<nint, void> cpBodyFree = (delegate* unmanaged<nint, void>)Get("cpBodyFree");
+    public static readonly delegate* unmanaged<nint, CpVect> cpBodyGetPosition = (delegate* unmanaged<nint, CpVect>)Get("cpBodyGetPosition");
+    public static readonly delegate* unmanaged<nint, CpVect, void> cpBodySetPosition = (delegate* unmanaged<nint, CpVect, void>)Get("cpBodySetPosition");
+    public static readonly delegate* unmanaged<nint, CpVect, void> cpBodySetCenterOfGravity = (delegate* unmanaged<nint, CpVect, void>)Get("cpBodySetCenterOfGravity");
+    public static readonly delegate* unmanaged<nint, CpVect> cpBodyGetVelocity = (delegate* unmanaged<nint, CpVect>)Get("cpBodyGetVelocity");
+    public static readonly delegate* unmanaged<nint, CpVect, void> cpBodySetVelocity = (delegate* unmanaged<nint, CpVect, void>)Get("cpBodySetVelocity");
+    public static readonly delegate* unmanaged<nint, double> cpBodyGetAngle = (delegate* unmanaged<nint, double>)Get("cpBodyGetAngle");
+    public static readonly delegate* unmanaged<nint, double, void> cpBodySetAngle = (delegate* unmanaged<nint, double, void>)Get("cpBodySetAngle");
+    public static readonly delegate* unmanaged<nint, double> cpBodyGetAngularVelocity = (delegate* unmanaged<nint, double>)Get("cpBodyGetAngularVelocity");
+    public static readonly delegate* unmanaged<nint, double, void> cpBodySetAngularVelocity = (delegate* unmanaged<nint, double, void>)Get("cpBodySetAngularVelocity");
+    public static readonly delegate* unmanaged<nint, double> cpBodyGetMoment = (delegate* unmanaged<nint, double>)Get("cpBodyGetMoment");
+
+    public static readonly delegate* unmanaged<nint, double, CpVect, nint> cpCircleShapeNew = (delegate* unmanaged<nint, double, CpVect, nint>)Get("cpCircleShapeNew");
+    public static readonly delegate* unmanaged<nint, CpVect, CpVect, double, nint> cpSegmentShapeNew = (delegate* unmanaged<nint, CpVect, CpVect, double, nint>)Get("cpSegmentShapeNew");
+    public static readonly delegate* unmanaged<nint, int, CpVect*, CpTransform, double, nint> cpPolyShapeNew = (delegate* unmanaged<nint, int, CpVect*, CpTransform, double, nint>)Get("cpPolyShapeNew");
+    public static readonly delegate* unmanaged<nint, int> cpPolyShapeGetCount = (delegate* unmanaged<nint, int>)Get("cpPolyShapeGetCount");
+    public static readonly delegate* unmanaged<nint, int, CpVect> cpPolyShapeGetVert = (delegate* unmanaged<nint, int, CpVect>)Get("cpPolyShapeGetVert");
+    public static readonly delegate* unmanaged<nint, CpVect> cpShapeGetCenterOfGravity = (delegate* unmanaged<nint, CpVect>)Get("cpShapeGetCenterOfGravity");
+    public static readonly delegate* unmanaged<nint, void> cpShapeFree = (delegate* unmanaged<nint, void>)Get("cpShapeFree");
+    public static readonly delegate* unmanaged<double, int, CpVect*, CpVect, double, double> cpMomentForPoly = (delegate* unmanaged<double, int, CpVect*, CpVect, double, double>)Get("cpMomentForPoly");
+
+    public static readonly delegate* unmanaged<nint, CpContactPointSet> cpArbiterGetContactPointSet = (delegate* unmanaged<nint, CpContactPointSet>)Get("cpArbiterGetContactPointSet");
+    public static readonly delegate* unmanaged<nint, nint*, nint*, void> cpArbiterGetBodies = (delegate* unmanaged<nint, nint*, nint*, void>)Get("cpArbiterGetBodies");
+
+    /// <summary>Byte offset of <c>postSolveFunc</c> in <c>struct cpCollisionHandler</c> (typeA, typeB, begin, preSolve, postSolve, separate, userData).</summary>
+    public const int HandlerPostSolveOffset = 4 * 8;
+
+    /// <summary>Byte offset of <c>userData</c> in <c>struct cpCollisionHandler</c>.</summary>
+    public const int HandlerUserDataOffset = 6 * 8;
+
+    /// <summary>Forces the library to load (throws the install hint when it is missing).</summary>
+    public static void EnsureLoaded() => _ = Handle;
+
+    private static nint Load()
+    {
+        if (NativeLibrary.TryLoad(LibraryName, out var handle)) return handle;
+        if (NativeLibrary.TryLoad("libchipmunk.so", out handle)) return handle;
+        throw new DllNotFoundException(
+            $"Chipmunk2D 7 ({LibraryName}) was not found. The Push-T simulator needs it: apt-get install libchipmunk7");
+    }
+
+    private static nint Get(string name) =>
+        NativeLibrary.TryGetExport(Handle, name, out var p)
+            ? p
+            : throw new EntryPointNotFoundException($"{LibraryName} has no export {name}; Chipmunk2D 7.0.x is expected (apt-get install libchipmunk7).");
+}
