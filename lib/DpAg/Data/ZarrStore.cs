@@ -39,7 +39,8 @@ public static class ZarrStore
     {
         var meta = ReadMetadata(store, key);
         var dir = Folder(store, key);
-        var result = ZarrArray.Allocate(meta.DataType, meta.Shape);
+        // Data are held in host (little-endian) order whatever the stored byte order.
+        var result = ZarrArray.Allocate(ZarrDataType.ForClrType(meta.DataType.ClrType), meta.Shape);
         int item = meta.DataType.ItemSize;
         int chunkBytes = (int)meta.ChunkBytes;
         int rank = meta.Shape.Length;
