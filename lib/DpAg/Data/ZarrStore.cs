@@ -1,0 +1,204 @@
+using DpAg.IO;
+
+namespace DpAg.Data;
+
+/// <summary>
+/// A zarr v2 directory store: groups are folders with <c>.zgroup</c>, arrays are folders with <c>.zarray</c> and one
+/// file per chunk named by its key (<c>i.j.k</c>, or <c>i/j/k</c> with dimension_separator "/"). Edge chunks are
+/// stored full size; a missing chunk file reads as fill_value. Keys are '/'-separated paths inside the store
+/// (e.g. <c>data/action</c>).
+/// </summary>
+public static class ZarrStore
+{
+    /// <summary>True when <paramref name="key"/> (empty = root) is a group (has <c>.zgroup</c>).</summary>
+    public static bool IsGroup(string store, string key = "") => File.Exists(Path.Combine(Folder(store, key), ".zgroup"));
+
+    /// <summary>True when <paramref name="key"/> is an array (has <c>.zarray</c>).</summary>
+    public static bool IsArray(string store, string key) => File.Exists(Path.Combine(Folder(store, key), ".zarray"));
+
+    /// <summary>Names of the arrays directly inside group <paramref name="groupKey"/>, sorted ordinally.</summary>
+    public static IReadOnlyList<string> ListArrays(string store, string groupKey = "")
+    {
+        var dir = Folder(store, groupKey);
+        if (!Directory.Exists(dir)) return [];
+        return Directory.GetDirectories(dir).Where(d => File.Exists(Path.Combine(d, ".zarray")))
+            .Select(Path.GetFileName).OfType<string>().OrderBy(n => n, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Reads and validates an array's <c>.zarray</c>.</summary>
+    public static ZarrArrayMetadata ReadMetadata(string store, string key)
+    {
+        var file = Path.Combine(Folder(store, key), ".zarray");
+        if (!File.Exists(file))
+            throw new DatasetFormatException($"{file}: missing; expected zarr v2 array metadata for array '{key}' in store {store}.", file, key);
+        return ZarrArrayMetadata.Parse(File.ReadAllText(file), file, key);
+    }
+
+    /// <summary>Reads a whole array into memory (C order) as the .NET element type of its dtype.</summary>
+    public static ZarrArray ReadArray(string store, string key)
+    {
+        var meta = ReadMetadata(store, key);
+        var dir = Folder(store, key);
+        // Data are held in host (little-endian) order whatever the stored byte order.
+        var result = ZarrArray.Allocate(ZarrDataType.ForClrType(meta.DataType.ClrType), meta.Shape);
+        int item = meta.DataType.ItemSize;
+        int chunkBytes = (int)meta.ChunkBytes;
+        int rank = meta.Shape.Length;
+        var fill = meta.FillBytes();
+        bool fillIsZero = fill.All(b => b == 0);
+        if (result.Length == 0) return result;
+        if (!fillIsZero)
+        {
+            var one = new byte[item];
+            fill.CopyTo(one, 0);
+            for (long i = 0; i < result.Length; i++) ZarrArray.CopyFromBytes(result.Data, i, one, 1);
+        }
+        var grid = meta.ChunkGrid;
+        var index = new int[rank];
+        long chunkCount = ZarrArray.Product(grid);
+        for (long c = 0; c < chunkCount; c++)
+        {
+            long rem = c;
+            for (int d = rank - 1; d >= 0; d--) { index[d] = (int)(rem % grid[d]); rem /= grid[d]; }
+            string chunkKey = meta.ChunkKey(index);
+            var file = Path.Combine(dir, chunkKey.Replace('/', Path.DirectorySeparatorChar));
+            if (!File.Exists(file)) continue;
+            byte[] raw = File.ReadAllBytes(file);
+            byte[] bytes;
+            if (meta.Compressor is null)
+            {
+                if (raw.Length != chunkBytes)
+                    throw new DatasetFormatException($"{file}: raw chunk of {raw.Length} bytes, expected {chunkBytes} (chunks [{string.Join(", ", meta.Chunks)}] x {item} bytes; truncated file?).", file, key);
+                bytes = raw;
+            }
+            else bytes = meta.Compressor.Decode(raw, chunkBytes, file, key);
+            if (meta.DataType.NeedsSwap) Swap(bytes, item);
+            CopyChunk(meta, index, bytes, result, toChunk: false);
+        }
+        return result;
+    }
+
+    /// <summary>Creates group <paramref name="key"/> (empty = root): writes <c>.zgroup</c>.</summary>
+    public static void CreateGroup(string store, string key = "")
+    {
+        var dir = Folder(store, key);
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllText(Path.Combine(dir, ".zgroup"), "{\n    \"zarr_format\": 2\n}");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="array"/> as array <paramref name="key"/>: <c>.zarray</c> plus every chunk (edge chunks
+    /// padded with the fill value to full size). Replaces chunk files of an existing array of the same key.
+    /// </summary>
+    /// <param name="store">Store root folder.</param>
+    /// <param name="key">Array key, e.g. <c>data/action</c>.</param>
+    /// <param name="array">The data.</param>
+    /// <param name="chunks">Chunk shape; null = <see cref="DefaultChunks"/>.</param>
+    /// <param name="compressor">Compressor; null = raw chunks. Use <see cref="ZarrCompressor.Default"/> for the reference setting.</param>
+    /// <param name="dimensionSeparator">'.' (default) or '/'.</param>
+    /// <param name="fillValue">fill_value to record (0 by default, as zarr-python).</param>
+    public static ZarrArrayMetadata WriteArray(string store, string key, ZarrArray array, int[]? chunks, ZarrCompressor? compressor,
+        char dimensionSeparator = '.', double fillValue = 0)
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        chunks ??= DefaultChunks(array.Shape, array.DataType.ItemSize);
+        if (chunks.Length != array.Rank || chunks.Any(c => c <= 0))
+            throw new ArgumentException($"chunks [{string.Join(", ", chunks)}] must be {array.Rank} positive sizes for shape [{string.Join(", ", array.Shape)}].", nameof(chunks));
+        if (dimensionSeparator != '.' && dimensionSeparator != '/')
+            throw new ArgumentException($"dimension separator '{dimensionSeparator}' must be '.' or '/'.", nameof(dimensionSeparator));
+        var meta = new ZarrArrayMetadata((int[])array.Shape.Clone(), (int[])chunks.Clone(), array.DataType, compressor, fillValue, dimensionSeparator);
+        var dir = Folder(store, key);
+        Directory.CreateDirectory(dir);
+        int chunkBytes = checked((int)meta.ChunkBytes);
+        var fill = meta.FillBytes();
+        var grid = meta.ChunkGrid;
+        int rank = array.Rank;
+        var index = new int[rank];
+        long chunkCount = array.Length == 0 ? 0 : ZarrArray.Product(grid);
+        var buffer = new byte[chunkBytes];
+        for (long c = 0; c < chunkCount; c++)
+        {
+            long rem = c;
+            for (int d = rank - 1; d >= 0; d--) { index[d] = (int)(rem % grid[d]); rem /= grid[d]; }
+            for (int i = 0; i < chunkBytes; i += fill.Length) fill.CopyTo(buffer, i);
+            CopyChunk(meta, index, buffer, array, toChunk: true);
+            var encoded = compressor is null ? buffer : compressor.Encode(buffer, array.DataType.ItemSize);
+            var file = Path.Combine(dir, meta.ChunkKey(index).Replace('/', Path.DirectorySeparatorChar));
+            if (dimensionSeparator == '/') Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllBytes(file, encoded);
+        }
+        AtomicFile.WriteAllText(Path.Combine(dir, ".zarray"), meta.ToJson());
+        return meta;
+    }
+
+    /// <summary>
+    /// Default chunk shape: chunks along the first (time) dimension only, about 1 MiB each, full size in the other
+    /// dimensions (the reference Push-T store chunks along time only).
+    /// </summary>
+    public static int[] DefaultChunks(int[] shape, int itemSize)
+    {
+        if (shape.Length == 0) return [];
+        var chunks = (int[])shape.Clone();
+        long row = Math.Max(1, ZarrArray.Product(shape.AsSpan(1))) * itemSize;
+        chunks[0] = (int)Math.Clamp((1L << 20) / row, 1, Math.Max(1, shape[0]));
+        for (int d = 1; d < chunks.Length; d++) chunks[d] = Math.Max(1, chunks[d]);
+        return chunks;
+    }
+
+    /// <summary>Copies between a full-size C-order chunk buffer and the array region the chunk covers.</summary>
+    private static void CopyChunk(ZarrArrayMetadata meta, int[] chunkIndex, byte[] chunk, ZarrArray array, bool toChunk)
+    {
+        int rank = meta.Shape.Length;
+        int item = meta.DataType.ItemSize;
+        if (rank == 0)
+        {
+            if (toChunk) ZarrArray.CopyToBytes(array.Data, 0, chunk, 1);
+            else ZarrArray.CopyFromBytes(array.Data, 0, chunk, 1);
+            return;
+        }
+        var start = new int[rank];
+        var extent = new int[rank];
+        for (int d = 0; d < rank; d++)
+        {
+            start[d] = chunkIndex[d] * meta.Chunks[d];
+            extent[d] = Math.Min(meta.Chunks[d], meta.Shape[d] - start[d]);
+        }
+        var arrayStride = new long[rank];
+        var chunkStride = new long[rank];
+        arrayStride[rank - 1] = 1;
+        chunkStride[rank - 1] = 1;
+        for (int d = rank - 2; d >= 0; d--)
+        {
+            arrayStride[d] = arrayStride[d + 1] * meta.Shape[d + 1];
+            chunkStride[d] = chunkStride[d + 1] * meta.Chunks[d + 1];
+        }
+        int run = extent[rank - 1];
+        long rows = 1;
+        for (int d = 0; d < rank - 1; d++) rows *= extent[d];
+        var idx = new int[rank];
+        for (long r = 0; r < rows; r++)
+        {
+            long rem = r;
+            for (int d = rank - 2; d >= 0; d--) { idx[d] = (int)(rem % extent[d]); rem /= extent[d]; }
+            long a = 0, ch = 0;
+            for (int d = 0; d < rank; d++)
+            {
+                int i = d == rank - 1 ? 0 : idx[d];
+                a += (start[d] + i) * arrayStride[d];
+                ch += i * chunkStride[d];
+            }
+            var span = chunk.AsSpan(checked((int)(ch * item)), run * item);
+            if (toChunk) ZarrArray.CopyToBytes(array.Data, a, span, run);
+            else ZarrArray.CopyFromBytes(array.Data, a, span, run);
+        }
+    }
+
+    private static void Swap(byte[] bytes, int item)
+    {
+        for (int i = 0; i + item <= bytes.Length; i += item) bytes.AsSpan(i, item).Reverse();
+    }
+
+    internal static string Folder(string store, string key) =>
+        string.IsNullOrEmpty(key) ? store : Path.Combine(store, key.Replace('/', Path.DirectorySeparatorChar));
+
+}
