@@ -23,13 +23,20 @@ namespace DpAg.Policies;
 /// <param name="Action">Action sequences (B, T, Da).</param>
 public sealed record PolicyBatch(IReadOnlyDictionary<string, Tensor> Obs, Tensor Action)
 {
+    /// <summary>
+    /// The generator a policy should draw its training randomness from (diffusion steps, noise, augmentation), on
+    /// the batch's device. The trainer sets a fresh one per step, seeded from (run seed, step), so that a resumed run
+    /// repeats the same draws whatever else uses torch's global generator; null means the global generator.
+    /// </summary>
+    public Generator? Generator { get; init; }
+
     /// <summary>B, the batch size (the first dimension of <see cref="Action"/>).</summary>
     public long BatchSize => Action.shape[0];
 
     /// <summary>Copies every tensor to <paramref name="device"/> (no copy when it is already there).</summary>
     public PolicyBatch To(Device device) => new(
         Obs.ToDictionary(kv => kv.Key, kv => kv.Value.device == device ? kv.Value : kv.Value.to(device)),
-        Action.device == device ? Action : Action.to(device));
+        Action.device == device ? Action : Action.to(device)) { Generator = Generator };
 
     /// <summary>
     /// Checks the shapes shared by every policy: <see cref="Action"/> is (B, T, Da) and every observation is
@@ -91,9 +98,10 @@ public interface IPolicy
     int ActionDim { get; }
 
     /// <summary>
-    /// The training loss of one batch, with its breakdown. Called in training mode with gradients enabled; the
-    /// policy draws its randomness (diffusion steps, noise, augmentation) from torch's global generator, which the
-    /// trainer seeds from (run seed, step) before every step so that a resumed run repeats the same draws.
+    /// The training loss of one batch, with its breakdown. Called in training mode with gradients enabled. Draw
+    /// randomness (diffusion steps, noise, augmentation) from <see cref="PolicyBatch.Generator"/>; the trainer also
+    /// seeds torch's global generator from (run seed, step) before every step, for what cannot take a generator
+    /// (dropout). Either way a resumed run repeats the same draws.
     /// </summary>
     /// <param name="batch">Obs (B, To, ...) and Action (B, T, Da).</param>
     LossOutput ComputeLoss(PolicyBatch batch);

@@ -19,6 +19,14 @@ public sealed record TrainerOptions
     /// folder's checkpoints and metrics and starts over.</summary>
     public bool Resume { get; init; } = true;
 
+    /// <summary>
+    /// Seed torch's global generator with <see cref="TrainConfig.Seed"/> before building the policy, with
+    /// (Seed, step) before every step, and restore its state on resume (default). Turn off only where the policy
+    /// draws from <see cref="PolicyBatch.Generator"/> alone and its factory is deterministic by itself (e.g. tests
+    /// running in parallel, which share the global generator).
+    /// </summary>
+    public bool SeedGlobalGenerator { get; init; } = true;
+
     /// <summary>Called after every step, on the training thread (e.g. a notebook's live plot).</summary>
     public IProgress<TrainProgress>? Progress { get; init; }
 
@@ -50,7 +58,8 @@ public sealed record TrainResult(long CompletedSteps, long TotalSteps, double La
 /// <para>
 /// Determinism: the initial weights come from <c>policyFactory()</c> right after seeding torch with
 /// <see cref="TrainConfig.Seed"/>; before step s the trainer seeds torch's global generator with
-/// <see cref="BatchSource.DeriveSeed"/>(seed, s) and asks the batch source for batch s. A run of 2N steps and a run of
+/// <see cref="BatchSource.DeriveSeed"/>(seed, s), hands the policy a fresh <see cref="PolicyBatch.Generator"/> seeded
+/// from (seed, s) and asks the batch source for batch s. A run of 2N steps and a run of
 /// N steps resumed for N more therefore give bitwise the same weights, EMA and logs on the same machine and thread
 /// count (CPU; CUDA kernels may be non-deterministic).
 /// </para>
@@ -103,7 +112,7 @@ public sealed class Trainer : IDisposable
         var resumeFrom = _store.Latest();
         if (resumeFrom is not null) CheckResumable(resumeFrom);
 
-        TorchRuntime.Seed(config.Seed);
+        if (_options.SeedGlobalGenerator) TorchRuntime.Seed(config.Seed);
         Policy = policyFactory();
         if (resumeFrom is not null) Policy.load(Path.Combine(resumeFrom.Path, ModelFile));
         Policy.to(_device);
@@ -124,8 +133,11 @@ public sealed class Trainer : IDisposable
             using (var reader = new BinaryReader(File.OpenRead(Path.Combine(resumeFrom.Path, OptimizerFile))))
                 _optimizer.load_state_dict(reader);
             if (_ema is not null) _ema.OptimizationStep = state.EmaOptimizationStep;
-            using (var rng = torch.tensor(File.ReadAllBytes(Path.Combine(resumeFrom.Path, RngFile)), dtype: ScalarType.Byte))
+            if (_options.SeedGlobalGenerator)
+            {
+                using var rng = torch.tensor(File.ReadAllBytes(Path.Combine(resumeFrom.Path, RngFile)), dtype: ScalarType.Byte);
                 torch.set_rng_state(rng);
+            }
             CompletedSteps = state.Step;
             _lastCheckpoint = resumeFrom;
         }
@@ -219,8 +231,9 @@ public sealed class Trainer : IDisposable
     private MetricsRow TrainStep(long step)
     {
         using var scope = torch.NewDisposeScope();
-        TorchRuntime.Seed(BatchSource.DeriveSeed(_config.Seed, step));
-        var batch = _data.GetBatch(step, _config.BatchSize, _config.Seed).To(_device);
+        if (_options.SeedGlobalGenerator) TorchRuntime.Seed(BatchSource.DeriveSeed(_config.Seed, step));
+        using var generator = new Generator((ulong)BatchSource.DeriveSeed(_config.Seed, step, stream: 2), _device);
+        var batch = _data.GetBatch(step, _config.BatchSize, _config.Seed).To(_device) with { Generator = generator };
         double lr = _schedule.LearningRate(_config.LearningRate, step);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
 
@@ -233,8 +246,9 @@ public sealed class Trainer : IDisposable
                 throw new ArgumentException($"{Policy.Name}.ComputeLoss returned a term named '{name}': use letters, digits, '_', '.', '/' and none of {string.Join(", ", LossOutput.ReservedNames)}.");
             terms[name] = value.detach().ToDouble();
         }
-        CheckValue(step, "loss", loss, terms);
+        // Terms first: a bad term also spoils the total, and its name says more.
         foreach (var (name, value) in terms) CheckValue(step, name, value, terms, loss);
+        CheckValue(step, "loss", loss, terms, loss);
 
         _optimizer.zero_grad();
         output.Loss.backward();
@@ -246,11 +260,11 @@ public sealed class Trainer : IDisposable
         return new MetricsRow(step, loss, lr, gradNorm, _ema?.Decay ?? 0.0, terms);
     }
 
-    private void CheckValue(long step, string name, double value, Dictionary<string, double> terms, double? loss = null)
+    private void CheckValue(long step, string name, double value, Dictionary<string, double> terms, double loss)
     {
-        if (!double.IsFinite(value)) throw Diverged(step, name, value, "is not finite", terms, loss ?? value);
+        if (!double.IsFinite(value)) throw Diverged(step, name, value, "is not finite", terms, loss);
         if (_config.LossLimit is { } limit && Math.Abs(value) > limit)
-            throw Diverged(step, name, value, $"exceeds LossLimit = {limit.ToString("G6", CultureInfo.InvariantCulture)}", terms, loss ?? value);
+            throw Diverged(step, name, value, $"exceeds LossLimit = {limit.ToString("G6", CultureInfo.InvariantCulture)}", terms, loss);
     }
 
     private TrainingDivergedException Diverged(long step, string term, double value, string reason, Dictionary<string, double> terms, double loss)
