@@ -52,7 +52,7 @@ public static class BatchSource
 
 /// <summary>
 /// In-memory samples (N, To, ...) / (N, T, Da), shuffled every epoch with a permutation drawn from
-/// (seed, epoch); drops the last incomplete batch (as Diffusion Policy's loaders do not, but it keeps B fixed).
+/// (seed, epoch); drops the last incomplete batch so that B is fixed (Diffusion Policy's loaders keep it).
 /// Suits small low-dim datasets and tests; large datasets bring their own source.
 /// </summary>
 public sealed class TensorBatchSource : IBatchSource

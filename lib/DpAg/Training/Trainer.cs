@@ -234,16 +234,21 @@ public sealed class Trainer : IDisposable
         if (_options.SeedGlobalGenerator) TorchRuntime.Seed(BatchSource.DeriveSeed(_config.Seed, step));
         using var generator = new Generator((ulong)BatchSource.DeriveSeed(_config.Seed, step, stream: 2), _device);
         var batch = _data.GetBatch(step, _config.BatchSize, _config.Seed).To(_device) with { Generator = generator };
+        batch.Validate();
         double lr = _schedule.LearningRate(_config.LearningRate, step);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
 
         var output = Policy.ComputeLoss(batch);
+        if (output.Loss.numel() != 1)
+            throw new ArgumentException($"{Policy.Name}.ComputeLoss returned a loss of shape ({string.Join(", ", output.Loss.shape)}); it must be a scalar.");
         double loss = output.Loss.detach().ToDouble();
         var terms = new Dictionary<string, double>(output.Terms.Count);
         foreach (var (name, value) in output.Terms)
         {
             if (LossOutput.ReservedNames.Contains(name) || name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '/'))
                 throw new ArgumentException($"{Policy.Name}.ComputeLoss returned a term named '{name}': use letters, digits, '_', '.', '/' and none of {string.Join(", ", LossOutput.ReservedNames)}.");
+            if (value.numel() != 1)
+                throw new ArgumentException($"{Policy.Name}.ComputeLoss returned term '{name}' with shape ({string.Join(", ", value.shape)}); terms must be scalars (reduce with mean()).");
             terms[name] = value.detach().ToDouble();
         }
         // Terms first: a bad term also spoils the total, and its name says more.
@@ -275,7 +280,10 @@ public sealed class Trainer : IDisposable
         return new TrainingDivergedException(step, term, value, reason, _lastCheckpoint, details);
     }
 
-    /// <summary>Writes a checkpoint of the current state (after checking every parameter is finite).</summary>
+    /// <summary>
+    /// Writes a checkpoint of the current state, after checking that every parameter and floating-point buffer is
+    /// finite (else <see cref="TrainingDivergedException"/>, and nothing is written).
+    /// </summary>
     public CheckpointInfo SaveCheckpoint()
     {
         using (var scope = torch.NewDisposeScope())
@@ -284,6 +292,11 @@ public sealed class Trainer : IDisposable
             {
                 if (!p.isfinite().all().item<bool>())
                     throw new TrainingDivergedException(CompletedSteps - 1, "param:" + name, double.NaN, "holds non-finite values", _lastCheckpoint, "");
+            }
+            foreach (var (name, b) in Policy.named_buffers())
+            {
+                if (b.is_floating_point() && !b.isfinite().all().item<bool>())
+                    throw new TrainingDivergedException(CompletedSteps - 1, "buffer:" + name, double.NaN, "holds non-finite values", _lastCheckpoint, "");
             }
         }
         _metrics.Flush();
@@ -320,7 +333,8 @@ public sealed class Trainer : IDisposable
         return info;
     }
 
-    /// <inheritdoc/>
+    /// <summary>Closes the metric files and frees the optimiser state; <see cref="Policy"/> and <see cref="EmaPolicy"/>
+    /// stay usable (dispose them when done).</summary>
     public void Dispose()
     {
         _metrics.Dispose();

@@ -19,7 +19,7 @@ public sealed class TrainingDivergedException : Exception
     /// <summary>The 0-based index of the step that failed (as in the metric logs).</summary>
     public long Step { get; }
 
-    /// <summary>What failed: <c>loss</c>, a term name, <c>grad_norm</c>, or <c>param:NAME</c>.</summary>
+    /// <summary>What failed: <c>loss</c>, a term name, <c>grad_norm</c>, <c>param:NAME</c> or <c>buffer:NAME</c>.</summary>
     public string Term { get; }
 
     /// <summary>The offending value.</summary>

@@ -16,6 +16,7 @@ internal sealed class ToyPolicy : PolicyBase
 {
     private readonly Sequential net;
     private readonly Tensor action_scale;
+    private readonly Parameter spare;
     private readonly int _obsDim;
     private long _calls;
 
@@ -30,6 +31,7 @@ internal sealed class ToyPolicy : PolicyBase
         ObsNoise = obsNoise;
         net = Sequential(Linear(obsSteps * obsDim, hidden), Mish(), Linear(hidden, hidden), Mish(), Linear(hidden, horizon * actionDim));
         action_scale = torch.ones(actionDim);
+        spare = new Parameter(torch.zeros(3), requires_grad: false);
         ValidateHorizons();
         RegisterComponents();
     }
@@ -46,6 +48,9 @@ internal sealed class ToyPolicy : PolicyBase
 
     /// <summary>Makes the "l1" term NaN on the ComputeLoss call with this 0-based index (per instance).</summary>
     public long? PoisonCall { get; set; }
+
+    /// <summary>Fills the (unused, frozen) parameter "spare" with infinities on this call: state corruption that no loss shows.</summary>
+    public long? CorruptCall { get; set; }
 
     /// <summary>Multiplies the "l1" term on this call (an exploding loss).</summary>
     public (long call, double factor)? ExplodeCall { get; set; }
@@ -71,6 +76,7 @@ internal sealed class ToyPolicy : PolicyBase
         if (PoisonCall == call) l1 = l1 * double.NaN;
         if (ExplodeCall is { } e && e.call == call) l1 = l1 * e.factor;
         var loss = mse + 0.1 * l1;
+        if (CorruptCall == call) using (torch.no_grad()) spare.fill_(double.PositiveInfinity);
         return new LossOutput(loss, new Dictionary<string, Tensor> { ["mse"] = mse, ["l1"] = l1 });
     }
 

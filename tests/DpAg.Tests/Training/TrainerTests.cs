@@ -111,7 +111,8 @@ public class TrainerTests
         using var t = new Trainer(ToyData.Config(dir) with { Steps = 5 }, factory, ToyData.Make(), Isolated);
         var result = t.Run();
         Assert.Equal(5, result.LastCheckpoint!.Step);
-        Assert.False(TensorAssert.Identical(t.Policy.parameters().First(), t.EmaPolicy!.parameters().First())); // EMA lags
+        var emaParams = t.EmaPolicy!.state_dict();
+        Assert.Contains(t.Policy.named_parameters(), p => p.parameter.requires_grad && !TensorAssert.Identical(p.parameter, emaParams[p.name])); // EMA lags
 
         using var obs = torch.randn(3, 2, 3); // (B, To, Do)
         var input = new Dictionary<string, Tensor> { ["obs"] = obs };
@@ -285,5 +286,65 @@ public class TrainerGlobalGeneratorTests
         TrainerTests.AssertSameLogs(dirA, dirB);
         Assert.True(File.ReadAllBytes(Path.Combine(resultA.LastCheckpoint!.Path, Trainer.RngFile))
             .AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(b2.LastCheckpoint!.Path, Trainer.RngFile))));
+    }
+}
+
+public class TrainerGuardTests
+{
+    [Fact]
+    public void Cancellation_saves_a_checkpoint_and_returns()
+    {
+        Torch.Init();
+        using var cts = new CancellationTokenSource();
+        var progress = new Collect<TrainProgress>(p => { if (p.Step == 2) cts.Cancel(); });
+        var dir = ToyData.TempDir("cancel");
+        using var t = new Trainer(ToyData.Config(dir), TrainerTests.FixedInit(), ToyData.Make(), TrainerTests.Isolated with { Progress = progress });
+        var result = t.Run(cancellationToken: cts.Token);
+        Assert.False(result.Finished);
+        Assert.Equal(3, result.CompletedSteps);
+        Assert.Equal(3, result.LastCheckpoint!.Step);
+        Assert.Equal(3, new CheckpointStore(Path.Combine(dir, "checkpoints")).Latest()!.Step);
+    }
+
+    [Fact]
+    public void Grad_norm_is_logged_before_clipping_and_clipping_bounds_it()
+    {
+        Torch.Init();
+        var init = TrainerTests.InitFile();
+        var data = ToyData.Make();
+        var config = ToyData.Config(ToyData.TempDir("clip")) with { Steps = 1 };
+
+        // The norm of the first step's gradient, computed by hand on the same batch (no observation noise).
+        var manual = TrainerTests.FixedInit(obsNoise: 0, file: init)();
+        var loss = manual.ComputeLoss(data.GetBatch(0, config.BatchSize, config.Seed)).Loss;
+        loss.backward();
+        double expected = Math.Sqrt(manual.parameters().Where(p => p.requires_grad).Sum(p => p.grad!.pow(2).sum().ToDouble()));
+
+        var progress = new Collect<TrainProgress>();
+        using (var t = new Trainer(config, TrainerTests.FixedInit(obsNoise: 0, file: init), data, TrainerTests.Isolated with { Progress = progress }))
+            t.Run();
+        Assert.Equal(expected, progress.Items[0].GradNorm, 5);
+
+        var clipped = new Collect<TrainProgress>();
+        using var c = new Trainer(config with { RunDir = ToyData.TempDir("clip2"), MaxGradNorm = 1e-3 }, TrainerTests.FixedInit(obsNoise: 0, file: init), data,
+            TrainerTests.Isolated with { Progress = clipped });
+        c.Run();
+        Assert.Equal(expected, clipped.Items[0].GradNorm, 5); // logged before clipping
+        double after = Math.Sqrt(c.Policy.parameters().Where(p => p.requires_grad).Sum(p => p.grad!.pow(2).sum().ToDouble()));
+        Assert.Equal(1e-3, after, 6); // the gradients the optimiser used
+    }
+
+    [Fact]
+    public void Non_finite_parameters_are_never_checkpointed()
+    {
+        Torch.Init();
+        var dir = ToyData.TempDir("inf-params");
+        var config = ToyData.Config(dir) with { CheckpointEvery = 1 };
+        using var t = new Trainer(config, TrainerTests.FixedInit(p => p.CorruptCall = 2), ToyData.Make(), TrainerTests.Isolated);
+        var ex = Assert.Throws<TrainingDivergedException>(() => t.Run());
+        Assert.Equal("param:spare", ex.Term);
+        Assert.Equal(2, ex.Step);
+        Assert.Equal(2, ex.LastGoodCheckpoint!.Step);
+        Assert.Equal(2, new CheckpointStore(Path.Combine(dir, "checkpoints")).Latest()!.Step);
     }
 }
