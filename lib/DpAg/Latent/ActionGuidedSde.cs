@@ -25,6 +25,18 @@ public sealed record GuidedLatent(Tensor Latent, Tensor Vjp, Tensor Direction);
 /// z^{k-1} = z^k + gamma * d(a^k, z^k) * dt + sigma * sqrt(dt) * dW, dW ~ N(0, I) (<see cref="EulerMaruyamaStep"/>,
 /// <see cref="Integrate"/>).</para>
 /// <para>Latent layout: (B, To, F) for per-obs-step normalisation (norm over the last dimension); any (B, ...) otherwise.</para>
+/// <para>A training step of the released code with these pieces (the policy owns the U-Net and the scheduler):
+/// <code>
+/// var feature = encoder(obs);                                   // (B, To, F), requires grad through the encoder
+/// var (mu, logvar, sigma) = posterior.forward(feature);          // mu = feature (identity head)
+/// var epsPred = unet(noisyActions, k, mu.flatten(1));            // (B, Ta, Da), graph to mu
+/// var guided = ActionGuidedSde.ReleasedStep(epsPred, mu, mu, sigma, keepPredictorGraph: true);
+/// Tensor epsGuided; using (torch.no_grad()) epsGuided = unet(noisyActions, k, guided.Latent.flatten(1));
+/// var terms = DpAgLoss.Compute(epsPred, noise, epsGuided, mu, logvar, feature, DpAgLossConfig.ReleasedCode);
+/// </code>
+/// The VJP is taken with respect to the tensor the prediction was conditioned on (here mu); it must require grad.</para>
+/// <para>With <see cref="LatentGuidanceConfig.Form"/> = PaperSde the policy instead calls
+/// <see cref="EulerMaruyamaStep"/> once per denoising step, with a predictor closing over that step's a^k and k.</para>
 /// </remarks>
 public static class ActionGuidedSde
 {

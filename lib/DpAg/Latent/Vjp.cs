@@ -12,6 +12,8 @@ namespace DpAg.Latent;
 /// with respect to inputs. When the network treats samples independently (no batch statistics, e.g. no BatchNorm in
 /// training mode) sample b of the result is exactly J_b^T v_b, with J_b the Jacobian of sample b's output with
 /// respect to sample b's input. With v = outputs this is grad_z 1/2 ||eps||^2, DP-AG's VJP force (method.md, Eq. 2).
+/// <para>What cannot be checked beforehand: a graph already freed by an earlier backward or grad without
+/// retain_graph still aborts the process. Pass <c>retainGraph: true</c> on every pass over a graph but the last.</para>
 /// </remarks>
 public static class Vjp
 {

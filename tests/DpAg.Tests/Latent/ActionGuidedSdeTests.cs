@@ -153,4 +153,21 @@ public class ActionGuidedSdeTests
         Assert.True(LatentGuidanceConfig.ReleasedCode.Normalise && LatentGuidanceConfig.ReleasedCode.Detach);
         Assert.False(LatentGuidanceConfig.Paper.Normalise || LatentGuidanceConfig.Paper.Detach);
     }
+
+    [Fact]
+    public void WorksInFloat32AsThePolicyRunsIt()
+    {
+        Torch.Init(seed: 27);
+        using var scope = torch.NewDisposeScope();
+        using var net = nn.Sequential(nn.Linear(6, 16), nn.Mish(), nn.Linear(16, 8));
+        Tensor Predictor(Tensor latent) => net.forward(latent.reshape(latent.shape[0], 6)).reshape(latent.shape[0], 4, 2);
+        var feature = torch.randn(5, 2, 3).requires_grad_(true);              // float32 (B, To, F)
+        var sigma = torch.full_like(feature, 0.3f);
+        var g = ActionGuidedSde.ReleasedStep(Predictor(feature), feature, feature, sigma, keepPredictorGraph: false);
+        Assert.Equal(ScalarType.Float32, g.Latent.dtype);
+        var norms = Values(torch.linalg.vector_norm(g.Direction, 2, new long[] { -1 }));
+        AssertClose(Enumerable.Repeat(1.0, norms.Length).ToArray(), norms, 1e-6, 0, "unit norm in float32");
+        var check = DpAg.Losses.Theorem1.Measure(Predictor(feature), Predictor(g.Latent), 0.8);
+        Assert.True(check.MeanPositiveCosine >= check.CosineLowerBound);
+    }
 }
