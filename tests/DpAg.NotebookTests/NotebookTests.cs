@@ -50,5 +50,23 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("text/html"), s => s.StartsWith("<img src=\"data:image/png;base64,iVBORw0KGgo"));
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("<table class=\"dpag-frame\"") && s.Contains("DP-AG"));
         },
+        ["01-diffusion-primer.ipynb"] = nb =>
+        {
+            Assert.True(nb.Outputs("text/html").Count(IsPlotly) >= 3, "expected the target, forward-noising and denoising charts");
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("steps") && s.Contains("sliders")); // the denoising animation
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("<table class=\"dpag-frame\"") && s.Contains("DDIM 8") && s.Contains("learned, DDPM 100"));
+            Assert.True(nb.Outputs("text/html").Count(IsPng) >= 2, "expected the loss curve and the samples figure as PNG");
+        },
+        ["02-variational-bound.ipynb"] = nb =>
+        {
+            Assert.Contains(nb.Outputs("text/plain"), s => s.Contains("exact log p(y | z_t)"));
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("exact posterior") && s.Contains("the prior N(z_t, I)"));
+            Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("heatmap"));
+            Assert.Contains(nb.Outputs("text/plain"), s => s.Contains("path-space KL: Girsanov formula"));
+        },
     };
+
+    private static bool IsPlotly(string html) => html.Contains("Plotly chart will be drawn inside this DIV");
+
+    private static bool IsPng(string html) => html.StartsWith("<img src=\"data:image/png;base64,iVBORw0KGgo");
 }
