@@ -124,8 +124,9 @@ public sealed class Trainer : IDisposable
             averaged.to(_device);
             _ema = new EmaModel(averaged, config.EmaPower, config.EmaInvGamma, config.EmaMinValue, config.EmaMaxValue, config.EmaUpdateAfterStep);
         }
-        // The optimiser is built after every load and move: loading may replace parameter tensors.
-        _optimizer = CreateOptimizer(Policy.parameters(), config);
+        // The optimiser is built after every load and move: loading may replace parameter tensors. Frozen
+        // parameters (e.g. normaliser statistics) get no optimiser state.
+        _optimizer = CreateOptimizer(Policy.parameters().Where(p => p.requires_grad), config);
 
         if (resumeFrom is not null)
         {
