@@ -67,6 +67,15 @@ public sealed record TrainResult(long CompletedSteps, long TotalSteps, double La
 /// <c>optimizer.bin</c> (AdamW moments and step counts), <c>rng.bin</c> (torch's CPU generator state) and
 /// <c>state.json</c> (step, EMA counter, config). Load a trained policy with <see cref="LoadPolicy"/>.
 /// </summary>
+/// <example>
+/// <code>
+/// var config = new TrainConfig { RunDir = "runs/dp-pusht", Epochs = 50, BatchSize = 256 };
+/// using var trainer = new Trainer(config, () => new MyPolicy(policyConfig), batches);
+/// var result = trainer.Run();                  // resumes by itself if runs/dp-pusht has a checkpoint
+/// var policy = new MyPolicy(policyConfig);
+/// Trainer.LoadPolicy(policy, config.RunDir);   // the EMA weights of the latest checkpoint
+/// </code>
+/// </example>
 public sealed class Trainer : IDisposable
 {
     /// <summary>Files of a checkpoint folder.</summary>
