@@ -67,6 +67,15 @@ public sealed record TrainResult(long CompletedSteps, long TotalSteps, double La
 /// <c>optimizer.bin</c> (AdamW moments and step counts), <c>rng.bin</c> (torch's CPU generator state) and
 /// <c>state.json</c> (step, EMA counter, config). Load a trained policy with <see cref="LoadPolicy"/>.
 /// </summary>
+/// <example>
+/// <code>
+/// var config = new TrainConfig { RunDir = "runs/dp-pusht", Epochs = 50, BatchSize = 256 };
+/// using var trainer = new Trainer(config, () => new MyPolicy(policyConfig), batches);
+/// var result = trainer.Run();                  // resumes by itself if runs/dp-pusht has a checkpoint
+/// var policy = new MyPolicy(policyConfig);
+/// Trainer.LoadPolicy(policy, config.RunDir);   // the EMA weights of the latest checkpoint
+/// </code>
+/// </example>
 public sealed class Trainer : IDisposable
 {
     /// <summary>Files of a checkpoint folder.</summary>
@@ -124,8 +133,9 @@ public sealed class Trainer : IDisposable
             averaged.to(_device);
             _ema = new EmaModel(averaged, config.EmaPower, config.EmaInvGamma, config.EmaMinValue, config.EmaMaxValue, config.EmaUpdateAfterStep);
         }
-        // The optimiser is built after every load and move: loading may replace parameter tensors.
-        _optimizer = CreateOptimizer(Policy.parameters(), config);
+        // The optimiser is built after every load and move: loading may replace parameter tensors. Frozen
+        // parameters (e.g. normaliser statistics) get no optimiser state.
+        _optimizer = CreateOptimizer(Policy.parameters().Where(p => p.requires_grad), config);
 
         if (resumeFrom is not null)
         {

@@ -121,6 +121,21 @@ public class ConditionalUnet1DTests
     }
 
     [Fact]
+    public void BiasOnlyFilmConditionsTheOutputToo()
+    {
+        Torch.Init(2);
+        using var scope = torch.NewDisposeScope();
+        using var net = new ConditionalUnet1D(Small with { CondPredictScale = false });
+        Assert.Equal(new long[] { 16, 26 }, net.state_dict()["down_modules.0.0.cond_encoder.1.weight"].shape);   // (C_out, dsed + Dg)
+        var x = torch.randn(2, 8, 2);
+        var a = net.forward(x, torch.tensor(3L), torch.zeros(2, 10));
+        var b = net.forward(x, torch.tensor(3L), torch.ones(2, 10));
+        Assert.Equal(new long[] { 2, 8, 2 }, a.shape);
+        Assert.True(a.isfinite().all().item<bool>());
+        Assert.False(torch.allclose(a, b, rtol: 1e-4, atol: 1e-4));
+    }
+
+    [Fact]
     public void WithoutGlobalConditioningOnlyTheStepEmbeddingConditions()
     {
         Torch.Init();
