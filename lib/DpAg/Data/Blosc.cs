@@ -59,7 +59,7 @@ public static class Blosc
         var dest = new byte[nbytes];
         if (nbytes == 0) return dest;
         if (typeSize <= 0) throw Fail("typesize 0 in header");
-        if (blockSize <= 0) throw Fail($"blocksize {blockSize} in header, expected > 0");
+        if (blockSize <= 0 || blockSize > nbytes) throw Fail($"blocksize {blockSize} in header, expected 1..{nbytes} (nbytes)");
         src = src[..cbytes];
         if ((flags & FlagMemcpy) != 0)
         {
@@ -139,7 +139,7 @@ public static class Blosc
                     return -1;
             }
         }
-        catch (Exception e) when (e is ZstdException or InvalidDataException or ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+        catch (Exception e) when (e is ZstdException or InvalidDataException or ArgumentException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
         {
             return -1;
         }
