@@ -221,4 +221,33 @@ public sealed class CorruptInputTests
             }
         }, iter: 250, threads: 1);
     }
+
+    /// <summary>Mutated Blosc containers (any inner codec bits, including blosclz) fail only with DatasetFormatException.</summary>
+    [Fact]
+    public void MutatedBloscBuffersOnlyRaiseDatasetFormatException()
+    {
+        var data = Enumerable.Range(0, 6000).Select(i => (byte)((i / 7) % 50)).ToArray();
+        var packed = new[]
+        {
+            Blosc.Compress(data, 4, "lz4", 5, BloscShuffle.ByteShuffle, 2048),
+            Blosc.Compress(data, 8, "zstd", 5, BloscShuffle.BitShuffle, 4096),
+            Blosc.Compress(data, 2, "zlib", 5, BloscShuffle.NoShuffle),
+        };
+        Gen.Select(Gen.Int[0, 2], Gen.Int[0, 1 << 20], Gen.Byte, Gen.Int[0, 7], Gen.Bool).Sample(t =>
+        {
+            var (which, pos, value, codec, truncate) = t;
+            var bytes = (byte[])packed[which].Clone();
+            bytes[2] = (byte)((bytes[2] & 0x1f) | (codec << 5));
+            bytes[pos % bytes.Length] = value;
+            if (truncate) bytes = bytes[..(pos % bytes.Length)];
+            try
+            {
+                var result = Blosc.Decompress(bytes, data.Length);
+                Assert.Equal(data.Length, result.Length);
+            }
+            catch (DatasetFormatException)
+            {
+            }
+        }, iter: 3000, threads: 1);
+    }
 }
