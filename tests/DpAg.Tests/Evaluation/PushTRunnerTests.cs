@@ -104,6 +104,8 @@ public class PushTRunnerTests(ITestOutputHelper output)
         using var env = new PushTEnv();
         env.Reset(100000);
         var rng = new NumpyRandomState(1);
+        var proc = Process.GetCurrentProcess();
+        var cpu0 = proc.TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         const int n = 3000;
         for (int i = 0; i < n; i++) env.Step(200 + 100 * rng.Rand(), 200 + 100 * rng.Rand());
@@ -117,8 +119,13 @@ public class PushTRunnerTests(ITestOutputHelper output)
             for (int t = 1; t <= 30; t++, contactSteps++) env.Step(235 + (387 - 235) * Math.Min(t, 24) / 24.0, 124 + (205.6 - 124) * Math.Min(t, 24) / 24.0);
         }
         double cps = contactSteps / sw.Elapsed.TotalSeconds;
+        proc.Refresh();
+        double cpuSeconds = (proc.TotalProcessorTime - cpu0).TotalSeconds;
+        var cpu1 = proc.TotalProcessorTime;
         var result = PushTRunner.Evaluate(_ => new HoldPositionPolicy());
         output.WriteLine($"single core: {sps:F0} env steps/s ({sps * PushTEnv.Substeps:F0} physics substeps/s) random targets; {cps:F0} env steps/s pushing the T (incl. resets)");
+        proc.Refresh();
+        output.WriteLine($"CPU time: {(n + contactSteps) / cpuSeconds:F0} env steps per CPU-second (both loops); evaluation used {(proc.TotalProcessorTime - cpu1).TotalSeconds:F2} CPU-s");
         output.WriteLine($"50 episodes x 300 steps, hold policy, {Environment.ProcessorCount} cores: {result}");
         Assert.Equal(50, result.Episodes.Count);
     }
