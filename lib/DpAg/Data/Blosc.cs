@@ -22,7 +22,7 @@ public enum BloscShuffle
 /// The Blosc1 container format (c-blosc 1.x, README_CHUNK_FORMAT): a 16-byte header (version 2, codec version, flags,
 /// typesize, nbytes, blocksize, cbytes), then one int32 start offset per block, then per block one or <c>typesize</c>
 /// split streams, each an int32 size followed by its bytes (a stream whose size equals its uncompressed size is stored raw).
-/// Inner codecs: lz4 (block format), zstd (frames) and zlib; blosclz and snappy are rejected with a clear error.
+/// Inner codecs: lz4 (block format), zstd (frames), zlib and (read only) blosclz; snappy is rejected with a clear error.
 /// </summary>
 public static class Blosc
 {
@@ -59,7 +59,7 @@ public static class Blosc
         var dest = new byte[nbytes];
         if (nbytes == 0) return dest;
         if (typeSize <= 0) throw Fail("typesize 0 in header");
-        if (blockSize <= 0) throw Fail($"blocksize {blockSize} in header, expected > 0");
+        if (blockSize <= 0 || blockSize > nbytes) throw Fail($"blocksize {blockSize} in header, expected 1..{nbytes} (nbytes)");
         src = src[..cbytes];
         if ((flags & FlagMemcpy) != 0)
         {
@@ -69,8 +69,8 @@ public static class Blosc
         }
         int codec = flags >> 5;
         string codecName = codec < CodecNames.Length ? CodecNames[codec] : $"#{codec}";
-        if (codec != 1 && codec != 3 && codec != 4)
-            throw new DatasetFormatException($"{where}unsupported inner codec '{codecName}' in Blosc chunk; this reader handles lz4, zstd and zlib (rewrite the store with cname='lz4' or 'zstd').", path, key);
+        if (codec is not (0 or 1 or 3 or 4))
+            throw new DatasetFormatException($"{where}unsupported inner codec '{codecName}' in Blosc chunk; this reader handles blosclz, lz4, zstd and zlib (rewrite the store with cname='lz4' or 'zstd').", path, key);
         int nblocks = nbytes / blockSize;
         int leftover = nbytes % blockSize;
         if (leftover > 0) nblocks++;
@@ -117,6 +117,8 @@ public static class Blosc
         {
             switch (codec)
             {
+                case 0:
+                    return BloscLz.Decompress(src, dst);
                 case 1:
                     return LZ4Codec.Decode(src, dst);
                 case 4:
@@ -139,7 +141,7 @@ public static class Blosc
                     return -1;
             }
         }
-        catch (Exception e) when (e is ZstdException or InvalidDataException or ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+        catch (Exception e) when (e is ZstdException or InvalidDataException or ArgumentException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
         {
             return -1;
         }

@@ -42,6 +42,9 @@ internal static unsafe class Chipmunk
     /// <summary>The shared object name of Debian's package <c>libchipmunk7</c>.</summary>
     public const string LibraryName = "libchipmunk.so.7";
 
+    /// <summary>What to do when the library is missing.</summary>
+    public const string InstallHint = "apt-get install libchipmunk7";
+
     private static readonly nint Handle = Load();
 
     public static readonly delegate* unmanaged<nint> cpSpaceNew = (delegate* unmanaged<nint>)Get("cpSpaceNew");
@@ -99,11 +102,11 @@ internal static unsafe class Chipmunk
         if (NativeLibrary.TryLoad(LibraryName, out var handle)) return handle;
         if (NativeLibrary.TryLoad("libchipmunk.so", out handle)) return handle;
         throw new DllNotFoundException(
-            $"Chipmunk2D 7 ({LibraryName}) was not found. The Push-T simulator needs it: apt-get install libchipmunk7");
+            $"Chipmunk2D 7 ({LibraryName}) was not found. The Push-T simulator needs it: {InstallHint}");
     }
 
     private static nint Get(string name) =>
         NativeLibrary.TryGetExport(Handle, name, out var p)
             ? p
-            : throw new EntryPointNotFoundException($"{LibraryName} has no export {name}; Chipmunk2D 7.0.x is expected (apt-get install libchipmunk7).");
+            : throw new EntryPointNotFoundException($"{LibraryName} has no export {name}; Chipmunk2D 7.0.x is expected ({InstallHint}).");
 }

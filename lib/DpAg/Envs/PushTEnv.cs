@@ -133,6 +133,8 @@ public sealed unsafe partial class PushTEnv : IDisposable
         ThrowIfDisposed();
         if (state.Length != 5)
             throw new ArgumentException($"state must have 5 entries [agent_x, agent_y, block_x, block_y, angle]; got {state.Length}.", nameof(state));
+        foreach (var v in state)
+            if (!double.IsFinite(v)) throw new ArgumentException($"state entries must be finite; got [{string.Join(", ", state.ToArray())}].", nameof(state));
         BuildSpace();
         Seed = seed;
         LatestAction = null;
@@ -172,6 +174,8 @@ public sealed unsafe partial class PushTEnv : IDisposable
     public int StepPhysics(double actionX, double actionY)
     {
         ThrowIfDisposed();
+        if (!double.IsFinite(actionX) || !double.IsFinite(actionY))
+            throw new ArgumentException($"action must be finite; got ({actionX}, {actionY}). Pass an absolute agent target in pixels.", nameof(actionX));
         LatestAction = (actionX, actionY);
         _actionLog.Add((actionX, actionY));
         int total = 0;

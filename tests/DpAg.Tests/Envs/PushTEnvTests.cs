@@ -161,6 +161,17 @@ public partial class PushTEnvTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void RejectsNonFiniteInputsAndNamesThePackage()
+    {
+        using var env = new PushTEnv();
+        env.Reset(0);
+        Assert.Throws<ArgumentException>(() => env.Step(double.NaN, 3));
+        Assert.Throws<ArgumentException>(() => env.ResetToState([1, 2, 3, 4, double.PositiveInfinity]));
+        Assert.Equal("apt-get install libchipmunk7", Chipmunk.InstallHint);
+        Assert.Equal("libchipmunk.so.7", Chipmunk.LibraryName);
+    }
+
+    [Fact]
     public void PythonModMatchesPython()
     {
         Assert.Equal(2 * Math.PI - 0.5, PushTEnv.PythonMod(-0.5, 2 * Math.PI), 12);
