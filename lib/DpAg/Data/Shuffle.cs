@@ -32,8 +32,9 @@ internal static class Shuffle
         src[tail..].CopyTo(dst[tail..]);
     }
 
-    public static void BitShuffle(ReadOnlySpan<byte> src, Span<byte> dst, int typeSize)
+    public static unsafe void BitShuffle(ReadOnlySpan<byte> src, Span<byte> dst, int typeSize)
     {
+        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source.", nameof(dst));
         int n = src.Length / typeSize;
         if (n % 8 != 0)
         {
@@ -41,23 +42,29 @@ internal static class Shuffle
             return;
         }
         int rowBytes = n / 8;
-        for (int j = 0; j < typeSize; j++)
+        fixed (byte* s0 = src)
+        fixed (byte* d0 = dst)
         {
-            for (int g = 0; g < rowBytes; g++)
+            for (int j = 0; j < typeSize; j++)
             {
-                ulong x = 0;
-                int s = 8 * g * typeSize + j;
-                for (int m = 0; m < 8; m++, s += typeSize) x |= (ulong)src[s] << (8 * m);
-                x = Transpose8x8(x);
-                for (int k = 0; k < 8; k++) dst[(8 * j + k) * rowBytes + g] = (byte)(x >> (8 * k));
+                byte* rows = d0 + 8 * j * rowBytes;
+                byte* s = s0 + j;
+                for (int g = 0; g < rowBytes; g++, s += 8 * typeSize)
+                {
+                    ulong x = 0;
+                    for (int m = 0; m < 8; m++) x |= (ulong)s[m * typeSize] << (8 * m);
+                    x = Transpose8x8(x);
+                    for (int k = 0; k < 8; k++) rows[k * rowBytes + g] = (byte)(x >> (8 * k));
+                }
             }
         }
         int tail = n * typeSize;
         src[tail..].CopyTo(dst[tail..]);
     }
 
-    public static void BitUnshuffle(ReadOnlySpan<byte> src, Span<byte> dst, int typeSize)
+    public static unsafe void BitUnshuffle(ReadOnlySpan<byte> src, Span<byte> dst, int typeSize)
     {
+        if (dst.Length < src.Length) throw new ArgumentException("destination shorter than source.", nameof(dst));
         int n = src.Length / typeSize;
         if (n % 8 != 0)
         {
@@ -65,15 +72,20 @@ internal static class Shuffle
             return;
         }
         int rowBytes = n / 8;
-        for (int j = 0; j < typeSize; j++)
+        fixed (byte* s0 = src)
+        fixed (byte* d0 = dst)
         {
-            for (int g = 0; g < rowBytes; g++)
+            for (int j = 0; j < typeSize; j++)
             {
-                ulong x = 0;
-                for (int k = 0; k < 8; k++) x |= (ulong)src[(8 * j + k) * rowBytes + g] << (8 * k);
-                x = Transpose8x8(x);
-                int d = 8 * g * typeSize + j;
-                for (int m = 0; m < 8; m++, d += typeSize) dst[d] = (byte)(x >> (8 * m));
+                byte* rows = s0 + 8 * j * rowBytes;
+                byte* d = d0 + j;
+                for (int g = 0; g < rowBytes; g++, d += 8 * typeSize)
+                {
+                    ulong x = 0;
+                    for (int k = 0; k < 8; k++) x |= (ulong)rows[k * rowBytes + g] << (8 * k);
+                    x = Transpose8x8(x);
+                    for (int m = 0; m < 8; m++) d[m * typeSize] = (byte)(x >> (8 * m));
+                }
             }
         }
         int tail = n * typeSize;

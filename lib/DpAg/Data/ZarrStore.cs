@@ -47,34 +47,48 @@ public static class ZarrStore
         var fill = meta.FillBytes();
         bool fillIsZero = fill.All(b => b == 0);
         if (result.Length == 0) return result;
-        if (!fillIsZero)
-        {
-            var one = new byte[item];
-            fill.CopyTo(one, 0);
-            for (long i = 0; i < result.Length; i++) ZarrArray.CopyFromBytes(result.Data, i, one, 1);
-        }
+        if (!fillIsZero) FillAll(result.Data, fill);
         var grid = meta.ChunkGrid;
-        var index = new int[rank];
         long chunkCount = ZarrArray.Product(grid);
-        for (long c = 0; c < chunkCount; c++)
+        // Chunks cover disjoint regions, so they are decoded in parallel; the error reported is the one of the
+        // lowest failing chunk index (Break() lets every lower iteration finish), so messages are deterministic.
+        Exception? error = null;
+        long errorIndex = long.MaxValue;
+        var gate = new object();
+        Parallel.For(0L, chunkCount, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, (c, state) =>
         {
-            long rem = c;
-            for (int d = rank - 1; d >= 0; d--) { index[d] = (int)(rem % grid[d]); rem /= grid[d]; }
-            string chunkKey = meta.ChunkKey(index);
-            var file = Path.Combine(dir, chunkKey.Replace('/', Path.DirectorySeparatorChar));
-            if (!File.Exists(file)) continue;
-            byte[] raw = File.ReadAllBytes(file);
-            byte[] bytes;
-            if (meta.Compressor is null)
+            try
             {
-                if (raw.Length != chunkBytes)
-                    throw new DatasetFormatException($"{file}: raw chunk of {raw.Length} bytes, expected {chunkBytes} (chunks [{string.Join(", ", meta.Chunks)}] x {item} bytes; truncated file?).", file, key);
-                bytes = raw;
+                var index = new int[rank];
+                long rem = c;
+                for (int d = rank - 1; d >= 0; d--) { index[d] = (int)(rem % grid[d]); rem /= grid[d]; }
+                string chunkKey = meta.ChunkKey(index);
+                var file = Path.Combine(dir, chunkKey.Replace('/', Path.DirectorySeparatorChar));
+                if (!File.Exists(file)) return;
+                byte[] raw = File.ReadAllBytes(file);
+                byte[] bytes;
+                if (meta.Compressor is null)
+                {
+                    if (raw.Length != chunkBytes)
+                        throw new DatasetFormatException($"{file}: raw chunk of {raw.Length} bytes, expected {chunkBytes} (chunks [{string.Join(", ", meta.Chunks)}] x {item} bytes; truncated file?).", file, key);
+                    bytes = raw;
+                }
+                else bytes = meta.Compressor.Decode(raw, chunkBytes, file, key);
+                if (meta.DataType.NeedsSwap) Swap(bytes, item);
+                CopyChunk(meta, index, bytes, result, toChunk: false);
             }
-            else bytes = meta.Compressor.Decode(raw, chunkBytes, file, key);
-            if (meta.DataType.NeedsSwap) Swap(bytes, item);
-            CopyChunk(meta, index, bytes, result, toChunk: false);
-        }
+            catch (Exception e) when (e is DatasetFormatException or IOException or UnauthorizedAccessException)
+            {
+                lock (gate)
+                {
+                    if (c < errorIndex) { errorIndex = c; error = e; }
+                }
+                state.Break();
+            }
+        });
+        if (error is DatasetFormatException) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        if (error is not null)
+            throw new DatasetFormatException($"{ZarrDataType.Where(dir, key)}cannot read chunk {errorIndex}: {error.Message}", dir, key, error);
         return result;
     }
 
@@ -172,24 +186,49 @@ public static class ZarrStore
             arrayStride[d] = arrayStride[d + 1] * meta.Shape[d + 1];
             chunkStride[d] = chunkStride[d + 1] * meta.Chunks[d + 1];
         }
-        int run = extent[rank - 1];
+        // Merge trailing dimensions the chunk covers completely: they are contiguous in both layouts.
+        int k = rank - 1;
+        while (k > 0 && meta.Chunks[k] == meta.Shape[k] && extent[k] == meta.Shape[k]) k--;
+        long runLong = 1;
+        for (int d = k; d < rank; d++) runLong *= extent[d];
+        int run = checked((int)runLong);
         long rows = 1;
-        for (int d = 0; d < rank - 1; d++) rows *= extent[d];
+        for (int d = 0; d < k; d++) rows *= extent[d];
         var idx = new int[rank];
         for (long r = 0; r < rows; r++)
         {
             long rem = r;
-            for (int d = rank - 2; d >= 0; d--) { idx[d] = (int)(rem % extent[d]); rem /= extent[d]; }
+            for (int d = k - 1; d >= 0; d--) { idx[d] = (int)(rem % extent[d]); rem /= extent[d]; }
             long a = 0, ch = 0;
             for (int d = 0; d < rank; d++)
             {
-                int i = d == rank - 1 ? 0 : idx[d];
+                int i = d >= k ? 0 : idx[d];
                 a += (start[d] + i) * arrayStride[d];
                 ch += i * chunkStride[d];
             }
             var span = chunk.AsSpan(checked((int)(ch * item)), run * item);
             if (toChunk) ZarrArray.CopyToBytes(array.Data, a, span, run);
             else ZarrArray.CopyFromBytes(array.Data, a, span, run);
+        }
+    }
+
+    private static void FillAll(Array data, byte[] fill)
+    {
+        var one = Array.CreateInstance(data.GetType().GetElementType()!, 1);
+        ZarrArray.CopyFromBytes(one, 0, fill, 1);
+        switch (data)
+        {
+            case float[] a: Array.Fill(a, ((float[])one)[0]); break;
+            case double[] a: Array.Fill(a, ((double[])one)[0]); break;
+            case sbyte[] a: Array.Fill(a, ((sbyte[])one)[0]); break;
+            case short[] a: Array.Fill(a, ((short[])one)[0]); break;
+            case int[] a: Array.Fill(a, ((int[])one)[0]); break;
+            case long[] a: Array.Fill(a, ((long[])one)[0]); break;
+            case byte[] a: Array.Fill(a, ((byte[])one)[0]); break;
+            case ushort[] a: Array.Fill(a, ((ushort[])one)[0]); break;
+            case uint[] a: Array.Fill(a, ((uint[])one)[0]); break;
+            case ulong[] a: Array.Fill(a, ((ulong[])one)[0]); break;
+            case bool[] a: Array.Fill(a, ((bool[])one)[0]); break;
         }
     }
 

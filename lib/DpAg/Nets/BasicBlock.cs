@@ -27,13 +27,13 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
     /// <param name="device">Where to create the weights (null: the default device).</param>
     public BasicBlock(long inChannels, long outChannels, long stride, long groupNormDivisor = 16, Device? device = null) : base(nameof(BasicBlock))
     {
-        conv1 = Conv2d(inChannels, outChannels, 3, stride: stride, padding: 1, bias: false, device: device);
+        conv1 = ResNet18Conv.KaimingConv2d(inChannels, outChannels, 3, stride, 1, device);
         bn1 = Norms.GroupNorm(outChannels / groupNormDivisor, outChannels, device);
-        conv2 = Conv2d(outChannels, outChannels, 3, padding: 1, bias: false, device: device);
+        conv2 = ResNet18Conv.KaimingConv2d(outChannels, outChannels, 3, 1, 1, device);
         bn2 = Norms.GroupNorm(outChannels / groupNormDivisor, outChannels, device);
         if (stride != 1 || inChannels != outChannels)
             downsample = Sequential(
-                Conv2d(inChannels, outChannels, 1, stride: stride, bias: false, device: device),
+                ResNet18Conv.KaimingConv2d(inChannels, outChannels, 1, stride, 0, device),
                 Norms.GroupNorm(outChannels / groupNormDivisor, outChannels, device));
         RegisterComponents();
     }

@@ -30,7 +30,7 @@ public sealed class ResNet18Conv : Module<Tensor, Tensor>
     /// <param name="device">Where to create the weights (null: the default device).</param>
     public ResNet18Conv(long inChannels = 3, long groupNormDivisor = 16, Device? device = null) : base(nameof(ResNet18Conv))
     {
-        conv1 = Conv2d(inChannels, 64, 7, stride: 2, padding: 3, bias: false, device: device);
+        conv1 = KaimingConv2d(inChannels, 64, 7, 2, 3, device);
         bn1 = Norms.GroupNorm(64 / groupNormDivisor, 64, device);
         maxpool = MaxPool2d(3, stride: 2, padding: 1);
         layer1 = Sequential(new BasicBlock(64, 64, 1, groupNormDivisor, device), new BasicBlock(64, 64, 1, groupNormDivisor, device));
@@ -38,13 +38,18 @@ public sealed class ResNet18Conv : Module<Tensor, Tensor>
         layer3 = Sequential(new BasicBlock(128, 256, 2, groupNormDivisor, device), new BasicBlock(256, 256, 1, groupNormDivisor, device));
         layer4 = Sequential(new BasicBlock(256, 512, 2, groupNormDivisor, device), new BasicBlock(512, 512, 1, groupNormDivisor, device));
         RegisterComponents();
-        // torchvision's initialisation: Kaiming-normal (fan_out, ReLU) convs; norms start at weight 1, bias 0.
+    }
+
+    /// <summary>
+    /// A bias-free Conv2d with torchvision's ResNet initialisation, Kaiming-normal with fan_out and ReLU gain
+    /// (the norms start at weight 1, bias 0, see <see cref="Norms.GroupNorm"/>).
+    /// </summary>
+    internal static Conv2d KaimingConv2d(long inChannels, long outChannels, long kernelSize, long stride, long padding, Device? device)
+    {
+        var conv = Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, bias: false, device: device);
         using (torch.no_grad())
-        {
-            foreach (var module in modules())
-                if (module is Conv2d conv)
-                    init.kaiming_normal_(conv.weight!, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-        }
+            init.kaiming_normal_(conv.weight!, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
+        return conv;
     }
 
     /// <summary>(N, 3, H, W) -> (N, 512, ~H/32, ~W/32); 84 x 84 gives 3 x 3.</summary>

@@ -31,4 +31,25 @@ public class NormsTests
         Assert.All(norms, p => Assert.True(p.parameter.eq(1).all().item<bool>(), p.name));
         Assert.All(net.parameters(), p => Assert.True(p.isfinite().all().item<bool>()));
     }
+
+    [Fact]
+    public void EveryParameterOfFreshNetworksIsInitialisedAndBounded()
+    {
+        Torch.Init(9);
+        using var scope = torch.NewDisposeScope();
+        using var unet = new ConditionalUnet1D(new UnetConfig { GlobalCondDim = 4, DiffusionStepEmbedDim = 8, DownDims = new[] { 8, 16 } });
+        using var encoder = new ResNet18Encoder();
+        foreach (var (name, p) in unet.named_parameters().Concat(encoder.named_parameters()))
+        {
+            double maxAbs = p.abs().max().item<float>();
+            Assert.True(p.isfinite().all().item<bool>(), name);
+            Assert.True(maxAbs <= 1.0, $"{name}: max |w| = {maxAbs}");   // PyTorch-style inits are far below 1 at these widths
+            bool zeroInit = name.EndsWith("bias") && (name.Contains("bn") || name.Contains("block.1") || name.Contains("downsample.1"));
+            if (!zeroInit) Assert.True(maxAbs > 0, $"{name} is all zeros");
+        }
+        // torchvision ResNet init: Kaiming-normal fan_out, std = sqrt(2 / (C_out k^2)); conv1 is 64 x 3 x 7 x 7.
+        var conv1 = encoder.named_parameters().Single(p => p.name == "backbone.conv1.weight").parameter;
+        double expectedStd = Math.Sqrt(2.0 / (64 * 49)), std = conv1.std().item<float>();
+        Assert.True(Math.Abs(std / expectedStd - 1) < 0.05, $"conv1 std {std}, expected {expectedStd} (9408 draws)");
+    }
 }
