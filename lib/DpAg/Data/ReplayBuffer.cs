@@ -82,12 +82,14 @@ public sealed class ReplayBuffer
         var ends = ZarrStore.ReadArray(path, "meta/episode_ends");
         if (ends.Rank != 1 || ends.DataType.Kind is not ('i' or 'u'))
             throw new DatasetFormatException($"{metaFile}: meta/episode_ends is {ends.DataType} [{string.Join(", ", ends.Shape)}]; expected a 1-D integer array (E,) int64.", metaFile, "meta/episode_ends");
-        var endsData = ends.Data switch
+        var endsData = new long[ends.Length];
+        for (int i = 0; i < endsData.Length; i++)
         {
-            long[] l => l,
-            int[] i => i.Select(x => (long)x).ToArray(),
-            _ => ends.ToFloat().Select(x => (long)x).ToArray(),
-        };
+            var value = ends.Data.GetValue(i)!;
+            if (value is ulong u && u > long.MaxValue)
+                throw new DatasetFormatException($"{metaFile}: meta/episode_ends[{i}] = {u} does not fit in int64.", metaFile, "meta/episode_ends");
+            endsData[i] = Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+        }
         var available = ZarrStore.ListArrays(path, "data");
         var wanted = keys is null ? available.ToList() : keys.Append(ActionKey).Distinct().ToList();
         foreach (var key in wanted)

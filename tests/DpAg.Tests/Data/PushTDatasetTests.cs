@@ -41,7 +41,7 @@ public sealed class PushTDatasetTests
         var buffer = PushTFixture.Make([10, 9], images: true);
         var ds = PushTDataset.Create(buffer, new PushTDatasetConfig(Observation: PushTObservation.Image, ValRatio: 0, MaxTrainEpisodes: null));
         Assert.Equal(3 + 2, ds.Count);
-        using var batch = ds.GetBatch([4]); // episode 1 (steps 10..18), idx 0 -> obs steps 11? no: windows idx -1, 0 -> index 4 = idx 0 -> steps 10, 11
+        using var batch = ds.GetBatch([4]); // windows 3, 4 = episode 1 (steps 10..18) at idx -1, 0; idx 0 -> obs steps 10, 11
         var img = batch.Obs["image"];
         Assert.Equal(new long[] { 1, 2, 3, 96, 96 }, img.shape);
         Assert.Equal(new long[] { 1, 2, 2 }, batch.Obs["agent_pos"].shape);

@@ -100,4 +100,18 @@ root.create_dataset('meta/episode_ends', data=np.array([10, 25, 40], dtype='<i8'
         Assert.Throws<ArgumentException>(() => ReplayBuffer.CreateEmpty().AddEpisode(new Dictionary<string, ZarrArray> { ["state"] = ZarrArray.Create(new float[5], 1, 5) }));
         Assert.Equal(new long[] { 5, 9 }, b.EpisodeEnds);
     }
+
+    [Fact]
+    public void EpisodeEndsOfOtherIntegerTypesAreAcceptedAndFloatsRejected()
+    {
+        using var tmp = new TempDir();
+        var path = tmp.Sub("r.zarr");
+        PushTFixture.Make([4, 6]).Save(path);
+        ZarrStore.WriteArray(path, "meta/episode_ends", ZarrArray.Create(new[] { 4, 10 }, 2), null, null);
+        Assert.Equal(new long[] { 4, 10 }, ReplayBuffer.Open(path).EpisodeEnds);
+        ZarrStore.WriteArray(path, "meta/episode_ends", ZarrArray.Create(new ulong[] { 4, 10 }, 2), null, null);
+        Assert.Equal(new long[] { 4, 10 }, ReplayBuffer.Open(path).EpisodeEnds);
+        ZarrStore.WriteArray(path, "meta/episode_ends", ZarrArray.Create(new[] { 4.0, 10.0 }, 2), null, null);
+        Assert.Contains("expected a 1-D integer array", Assert.Throws<DatasetFormatException>(() => ReplayBuffer.Open(path)).Message);
+    }
 }
