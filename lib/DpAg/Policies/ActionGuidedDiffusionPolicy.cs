@@ -1,0 +1,108 @@
+using DpAg.Data;
+using DpAg.Latent;
+using DpAg.Losses;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DpAg.Policies;
+
+/// <summary>
+/// DP-AG, the Action-Guided Diffusion Policy (Wang et al., NeurIPS 2025): the observation feature becomes a
+/// Gaussian posterior q(z~ | z_t) = N(mu, sigma^2) that the VJP of the noise prediction pushes along,
+/// z~ = mu + gamma sigma VJP with VJP = (d eps_theta / d z)^T eps_theta; a contrastive loss ties eps_theta(a^k, mu)
+/// and eps_theta(a^k, z~) together and a KL keeps the posterior near its prior (method.md, Eqs. 2-7).
+/// </summary>
+/// <remarks>
+/// Cost: one training step is a forward with a graph, one backward to the latent only (the VJP; no weight
+/// gradients, no second-order graph unless the config asks for gradients through the VJP), one forward without a
+/// graph for the guided prediction (when it is detached, as in the released code), and the usual backward. The
+/// released code builds the VJP with <c>create_graph = true</c> and then detaches it; this class does not pay for that.
+/// In training the latent is evolved by one reparameterised step at the sampled k (both presets); the SDE over all
+/// denoising steps runs at inference when <see cref="ActionGuidedConfig.EvolveLatentAtInference"/> is set.
+/// </remarks>
+public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
+{
+    private readonly GaussianPosterior posterior;
+
+    /// <summary>Builds the policy; <paramref name="normalizer"/> is the dataset's (its fields become buffers).</summary>
+    public ActionGuidedDiffusionPolicy(ActionGuidedConfig config, LinearNormalizer normalizer) : base("dp_ag", config.Validate().Policy, normalizer)
+    {
+        GuidedConfig = config;
+        posterior = new GaussianPosterior(FeatureDim, config.LearnedMean, config.LogVarMin, config.LogVarMax);
+        ValidateHorizons();
+        RegisterComponents();
+    }
+
+    /// <summary>The DP-AG configuration.</summary>
+    public ActionGuidedConfig GuidedConfig { get; }
+
+    /// <summary>The loss of one normalised batch with its terms: denoise, contrastive, kl.</summary>
+    public override LossOutput ComputeLoss(PolicyBatch batch)
+    {
+        ValidateBatch(batch);
+        var (noisy, noise, k) = AddTrainingNoise(batch.Action, batch.Generator);
+        var feature = Encode(batch.Obs);                                                    // z_t (B, To, F)
+        var (mu, logVar, sigma) = posterior.forward(feature);                               // each (B, To, F)
+        // The VJP is taken with respect to the conditioning latent; a low-dim identity encoder gives a latent with
+        // no graph, so a leaf copy stands in for it (gradients to the weights still flow through eps).
+        var z = mu.requires_grad ? mu : mu.detach().requires_grad_(true);
+        var prediction = NoisePredictor.forward(noisy, k, z.flatten(1));                    // eps_theta(a^k, mu) (B, T, Da)
+        var guided = ActionGuidedSde.Reparameterise(prediction, z, mu, sigma, GuidedConfig.Guidance, keepPredictorGraph: true);
+        Tensor guidedPrediction;                                                            // eps_theta(a^k, z~) (B, T, Da)
+        if (GuidedConfig.Loss.Contrastive.DetachCandidates)
+        {
+            using var noGrad = torch.no_grad();
+            guidedPrediction = NoisePredictor.forward(noisy, k, guided.Latent.flatten(1));
+        }
+        else guidedPrediction = NoisePredictor.forward(noisy, k, guided.Latent.flatten(1));
+        // The prior N(z_t, I) is a fixed reference for the posterior: its mean carries no gradient.
+        var terms = DpAgLoss.Compute(prediction, noise, guidedPrediction, mu, logVar, feature.detach(), GuidedConfig.Loss);
+        return new LossOutput(terms.Total, new Dictionary<string, Tensor>
+        {
+            ["denoise"] = terms.Denoising.detach(),
+            ["contrastive"] = terms.Contrastive.detach(),
+            ["kl"] = terms.Kl.detach(),
+        });
+    }
+
+    // sigma_phi(z_t) of the observations being acted on, set by InferenceCondition for the reverse loop that follows.
+    private Tensor? _inferenceSigma;
+
+    /// <inheritdoc/>
+    protected override Tensor InferenceCondition(IReadOnlyDictionary<string, Tensor> normalizedObs)
+    {
+        var (mu, _, sigma) = posterior.forward(Encode(normalizedObs));
+        _inferenceSigma = sigma;
+        return mu;
+    }
+
+    /// <summary>
+    /// With <see cref="ActionGuidedConfig.EvolveLatentAtInference"/>: before each reverse step, move the latent by the
+    /// VJP at the current noisy actions (from mu, or along the SDE for <see cref="GuidanceForm.PaperSde"/>), then
+    /// predict the noise from the evolved latent. Otherwise the static mu, exactly like DP.
+    /// </summary>
+    protected override Tensor PredictNoiseForStep(Tensor sample, int timestep, Tensor initialCondition, ref Tensor latent)
+    {
+        if (!GuidedConfig.EvolveLatentAtInference) return base.PredictNoiseForStep(sample, timestep, initialCondition, ref latent);
+        var steps = torch.full(sample.shape[0], timestep, dtype: int64, device: sample.device);
+        Tensor Predict(Tensor z) => NoisePredictor.forward(sample, steps, z.flatten(1));
+        var guidance = GuidedConfig.Guidance with { Detach = true };
+        using (torch.enable_grad())
+        {
+            if (guidance.Form == GuidanceForm.PaperSde)
+            {
+                // z^{k-1} = z^k + gamma VJP(a^k, z^k) dt + sigma sqrt(dt) dW, accumulated over the reverse steps.
+                latent = ActionGuidedSde.EulerMaruyamaStep(Predict, latent, InferenceSigma, guidance).Latent.detach();
+            }
+            else
+            {
+                // z~^k = mu + gamma sigma VJP(a^k, mu): the reparameterised step, taken afresh from mu at each k.
+                var z = initialCondition.detach().requires_grad_(true);
+                latent = ActionGuidedSde.Reparameterise(Predict(z), z, initialCondition, InferenceSigma, guidance, keepPredictorGraph: false).Latent.detach();
+            }
+        }
+        return Predict(latent);
+    }
+
+    private Tensor InferenceSigma => _inferenceSigma ?? throw new InvalidOperationException("InferenceCondition must run before the reverse steps.");
+}

@@ -1,0 +1,34 @@
+using DpAg.Data;
+using DpAg.Losses;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DpAg.Policies;
+
+/// <summary>
+/// The Diffusion Policy baseline (Chi et al. 2023): eps_theta(a^k, k, z_t) conditioned on the static observation
+/// feature z_t, trained with L_DP = E || eps - eps_theta(a^k, z_t, k) ||^2 (method.md, Eq. 1).
+/// </summary>
+public sealed class DiffusionPolicy : DiffusionPolicyBase
+{
+    /// <summary>Builds the policy; <paramref name="normalizer"/> is the dataset's (its fields become buffers).</summary>
+    public DiffusionPolicy(DiffusionPolicyConfig config, LinearNormalizer normalizer) : base("dp", config, normalizer)
+    {
+        ValidateHorizons();
+        RegisterComponents();
+    }
+
+    /// <summary>The loss of one normalised batch: Obs (B, To, ...), Action (B, T, Da).</summary>
+    public override LossOutput ComputeLoss(PolicyBatch batch)
+    {
+        ValidateBatch(batch);
+        var (noisy, noise, k) = AddTrainingNoise(batch.Action, batch.Generator);
+        var feature = Encode(batch.Obs);                                                   // (B, To, F)
+        var prediction = NoisePredictor.forward(noisy, k, feature.flatten(1));             // (B, T, Da)
+        var loss = DenoisingLoss.Mse(prediction, noise);
+        return new LossOutput(loss, new Dictionary<string, Tensor> { ["denoise"] = loss.detach() });
+    }
+
+    /// <inheritdoc/>
+    protected override Tensor InferenceCondition(IReadOnlyDictionary<string, Tensor> normalizedObs) => Encode(normalizedObs);
+}
