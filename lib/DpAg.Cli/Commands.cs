@@ -11,6 +11,8 @@ internal static class Commands
         DoctorCommand.Create(),
         SmokeCommand.Create(),
         FixNativesCommand.Create(),
+        TrainCommand.Create(),
+        EvalCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>
@@ -43,7 +45,14 @@ internal static class Commands
         {
             return body();
         }
-        catch (Exception e) when (e is TorchRuntimeException or ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException)
+        catch (DpAg.Training.TrainingDivergedException e)
+        {
+            // A numerical fault: the message names the step and the loss term; the last good checkpoint is kept.
+            Console.Error.WriteLine($"dpag: training stopped: {e.Message}");
+            return 3;
+        }
+        catch (Exception e) when (e is TorchRuntimeException or ArgumentException or InvalidDataException or IOException
+                                      or DpAg.Data.DatasetFormatException or InvalidOperationException)
         {
             Console.Error.WriteLine($"dpag: error: {e.Message}");
             return 2;

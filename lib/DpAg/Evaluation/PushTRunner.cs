@@ -43,44 +43,14 @@ public static class PushTRunner
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(config);
-        using var env = new PushTEnv(config.Env);
         policy.Reset();
-        var first = reset is null ? env.Reset(seed) : reset(env);
-        var history = new List<PushTObservation>(config.ObsSteps);
-        for (int k = 0; k < config.ObsSteps; k++) history.Add(first);
-        var agentPath = new List<(double X, double Y)> { first.AgentPosition };
-        var actions = new List<(double X, double Y)>();
-        var frames = recordGif ? new List<byte[]> { env.Render(config.GifSize, drawAction: true) } : null;
-        double maxReward = 0, maxCoverage = 0;
-        int steps = 0;
-        bool done = false;
-        while (!done && steps < config.MaxSteps)
+        using var episode = new EpisodeRecorder(seed, config, recordGif, reset);
+        while (!episode.Finished)
         {
-            var chunk = policy.Act(history);
-            if (chunk is null || chunk.Count == 0)
-                throw new InvalidOperationException($"policy {policy.GetType().Name} returned no actions at step {steps} of seed {seed}; return at least one [x, y].");
-            int n = Math.Min(chunk.Count, config.ActionSteps);
-            for (int j = 0; j < n && !done && steps < config.MaxSteps; j++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var a = chunk[j];
-                if (a is null || a.Length != 2 || !double.IsFinite(a[0]) || !double.IsFinite(a[1]))
-                    throw new InvalidOperationException($"policy {policy.GetType().Name} returned an invalid action at step {steps} of seed {seed}; each action is a finite [x, y].");
-                var r = env.Step(a[0], a[1]);
-                steps++;
-                actions.Add((a[0], a[1]));
-                agentPath.Add(r.Observation.AgentPosition);
-                maxReward = Math.Max(maxReward, r.Reward);
-                maxCoverage = Math.Max(maxCoverage, r.Info.Coverage);
-                done = r.Done;
-                history.RemoveAt(0);
-                history.Add(r.Observation);
-                frames?.Add(env.Render(config.GifSize, drawAction: true));
-            }
+            var chunk = policy.Act(episode.History);
+            episode.Execute(chunk, policy.GetType().Name, cancellationToken);
         }
-        byte[]? gif = frames is null ? null : GifWriter.Encode(frames, config.GifSize, config.GifSize, delayMs: 100);
-        return new PushTEpisodeResult(seed, steps, maxReward, maxCoverage, maxCoverage >= PushTGeometry.SuccessThreshold,
-            MeanJerk(agentPath, ControlDt), MeanJerk(actions, ControlDt), gif);
+        return episode.Result();
     }
 
     /// <summary>

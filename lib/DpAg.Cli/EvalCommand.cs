@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Text.Json;
+using DpAg.Data;
+using DpAg.Envs;
+using DpAg.Evaluation;
+using DpAg.IO;
+using DpAg.Policies;
+using DpAg.Training;
+using TorchSharp;
+
+namespace DpAg.Cli;
+
+/// <summary><c>dpag eval</c>: the Push-T evaluation protocol for a trained run (EMA weights), batched across episodes.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var runDir = new Option<string>("--run-dir") { Description = "A run folder made by `dpag train`.", DefaultValueFactory = _ => "runs/train" };
+        var episodes = new Option<int>("--episodes") { Description = "Test episodes (protocol: 50, seeds from 100000).", DefaultValueFactory = _ => 50 };
+        var firstSeed = new Option<long>("--first-seed") { Description = "Seed of the first test episode.", DefaultValueFactory = _ => 100000 };
+        var maxSteps = new Option<int>("--max-steps") { Description = "Env steps per episode (protocol: 300).", DefaultValueFactory = _ => 300 };
+        var sampler = new Option<string?>("--sampler") { Description = "ddpm or ddim (default: the policy's)." };
+        var inferenceSteps = new Option<int?>("--inference-steps") { Description = "Reverse steps (default: the policy's)." };
+        var gifs = new Option<int>("--gifs") { Description = "Episodes to save as GIF animations.", DefaultValueFactory = _ => 2 };
+        var dynamic = new Option<bool>("--dynamic") { Description = "Dynamic Push-T (moving ball disturbance)." };
+        var output = new Option<string?>("--output") { Description = "Folder for eval.json and GIFs (default: <run-dir>/eval)." };
+        var command = new Command("eval", "Evaluate a trained policy in the Push-T simulator: coverage, success, jerk, rollout GIFs.")
+        {
+            runDir, episodes, firstSeed, maxSteps, sampler, inferenceSteps, gifs, dynamic, output,
+        }.WithRuntimeOptions();
+        command.SetAction(parse => Commands.Guarded(() =>
+        {
+            string dir = parse.GetValue(runDir)!;
+            var spec = PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName));
+            var normalizer = LinearNormalizer.Load(Path.Combine(dir, "normalizer.json"));
+            var info = Commands.InitRuntime(parse);
+            using var policy = spec.Create(normalizer);
+            var checkpoint = Trainer.LoadPolicy(policy, dir, ema: true);
+            policy.to(info.Device);
+            if (parse.GetValue(sampler) is { } name)
+                policy.Sampler = spec.Config.Policy.CreateScheduler(name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm);
+            if (parse.GetValue(inferenceSteps) is { } n) policy.InferenceSteps = n;
+            var config = new PushTEvalConfig
+            {
+                Episodes = parse.GetValue(episodes), FirstSeed = parse.GetValue(firstSeed), MaxSteps = parse.GetValue(maxSteps),
+                ObsSteps = spec.Config.Policy.ObsSteps, ActionSteps = spec.Config.Policy.ActionSteps, GifEpisodes = parse.GetValue(gifs),
+                Env = (parse.GetValue(dynamic) ? PushTConfig.Dynamic : PushTConfig.Classic) with
+                {
+                    ImageObservations = spec.Config.Policy.Observation == ObservationKind.Image,
+                },
+            };
+            var result = LockstepRunner.Evaluate(new PolicyActor(policy, info.Device, parse.GetValue(Commands.Seed)), config,
+                new Progress<(int Finished, long Steps)>(p => Console.Error.Write($"\r  {p.Finished}/{config.Episodes} episodes done, {p.Steps} env steps")));
+            Console.Error.WriteLine();
+            string outDir = parse.GetValue(output) ?? Path.Combine(dir, "eval");
+            Directory.CreateDirectory(outDir);
+            foreach (var e in result.Episodes.Where(e => e.Gif is not null))
+                AtomicFile.WriteAllBytes(Path.Combine(outDir, $"episode_{e.Seed}.gif"), e.Gif!);
+            var summary = new
+            {
+                policy = spec.Name, checkpoint_step = checkpoint.Step, sampler = policy.Sampler.GetType().Name,
+                inference_steps = policy.InferenceSteps > 0 ? policy.InferenceSteps : spec.Config.Policy.NumInferenceSteps,
+                episodes = result.Episodes.Count, mean_score = result.MeanScore, mean_max_coverage = result.MeanMaxCoverage,
+                success_rate = result.SuccessRate, mean_agent_jerk = result.MeanAgentJerk, mean_action_jerk = result.MeanActionJerk,
+                seconds = result.Elapsed.TotalSeconds,
+                per_episode = result.Episodes.Select(e => new { e.Seed, e.Steps, e.MaxReward, e.MaxCoverage, e.Success, e.AgentJerk, e.ActionJerk }),
+            };
+            AtomicFile.WriteAllText(Path.Combine(outDir, "eval.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine($"{spec.Name} @ step {checkpoint.Step}: {result}; wrote {outDir}/eval.json");
+            return 0;
+        }));
+        return command;
+    }
+}
