@@ -13,6 +13,7 @@ internal static class Commands
         FixNativesCommand.Create(),
         TrainCommand.Create(),
         EvalCommand.Create(),
+        BenchCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>

@@ -28,6 +28,12 @@ public sealed record ActionGuidedConfig
     /// </summary>
     public bool EvolveLatentAtInference { get; init; }
 
+    /// <summary>
+    /// Build the VJP's second-order graph and then detach it, as the released code does (same numbers, extra time and
+    /// memory). Only for measuring what the kit saves; never needed for training.
+    /// </summary>
+    public bool EmulateReleasedVjpCost { get; init; }
+
     /// <summary>The authors' released code: identity mu, detached unit VJP, one-way InfoNCE with the positive in the
     /// denominator at tau 0.8, KL to N(0, I), weights 1 and 1, denoising target noise / 0.4, static latent at inference.</summary>
     public static ActionGuidedConfig ReleasedCode => new();

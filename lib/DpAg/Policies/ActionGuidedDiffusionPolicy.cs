@@ -47,7 +47,15 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
         // no graph, so a leaf copy stands in for it (gradients to the weights still flow through eps).
         var z = mu.requires_grad ? mu : mu.detach().requires_grad_(true);
         var prediction = NoisePredictor.forward(noisy, k, z.flatten(1));                    // eps_theta(a^k, mu) (B, T, Da)
-        var guided = ActionGuidedSde.Reparameterise(prediction, z, mu, sigma, GuidedConfig.Guidance, keepPredictorGraph: true);
+        GuidedLatent guided;
+        if (!GuidedConfig.EmulateReleasedVjpCost)
+            guided = ActionGuidedSde.Reparameterise(prediction, z, mu, sigma, GuidedConfig.Guidance, keepPredictorGraph: true);
+        else
+        {
+            // The released code's way, for benchmarks: create_graph = true, then detach. Same latent, more work.
+            var costly = ActionGuidedSde.Reparameterise(prediction, z, mu, sigma, GuidedConfig.Guidance with { Detach = false }, keepPredictorGraph: true);
+            guided = costly with { Latent = mu + GuidedConfig.Guidance.Gamma * sigma * costly.Direction.detach() };
+        }
         Tensor guidedPrediction;                                                            // eps_theta(a^k, z~) (B, T, Da)
         if (GuidedConfig.Loss.Contrastive.DetachCandidates)
         {

@@ -164,3 +164,24 @@ public class PolicyTests
         Assert.Contains("no field 'action'", e5.Message);
     }
 }
+
+/// <summary>The released code's costly VJP (second-order graph, then detached) gives exactly the kit's numbers.</summary>
+[Collection(nameof(DpAg.Tests.Training.GlobalGeneratorCollection))]
+public class ReleasedVjpEmulationTests
+{
+    [Fact]
+    public void EmulatingTheReleasedVjpChangesCostNotNumbers()
+    {
+        Torch.Init();
+        var normalizer = PolicyFixtures.Normalizer();
+        torch.manual_seed(0);
+        using var kit = new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = PolicyFixtures.TinyConfig }, normalizer);
+        using var released = new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = PolicyFixtures.TinyConfig, EmulateReleasedVjpCost = true }, normalizer);
+        released.load_state_dict(kit.state_dict());
+        var (obs, action) = PolicyFixtures.Data(6, seed: 8);
+        var a = kit.ComputeLoss(new PolicyBatch(obs, action) { Generator = new torch.Generator(4) });
+        var b = released.ComputeLoss(new PolicyBatch(obs, action) { Generator = new torch.Generator(4) });
+        Assert.Equal(a.Loss.item<float>(), b.Loss.item<float>(), 6);
+        foreach (var key in a.Terms.Keys) Assert.Equal(a.Terms[key].item<float>(), b.Terms[key].item<float>(), 6);
+    }
+}
