@@ -64,6 +64,13 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("heatmap"));
             Assert.Contains(nb.Outputs("text/plain"), s => s.Contains("path-space KL: Girsanov formula"));
         },
+        ["03-vjp-and-sde.ipynb"] = nb =>
+        {
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("max |VJP - J^T eps|"));
+            Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("scatter3d"));
+            Assert.Contains(nb.Outputs("text/html"), IsPng);
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("ReleasedMoveInSigmas"));
+        },
     };
 
     private static bool IsPlotly(string html) => html.Contains("Plotly chart will be drawn inside this DIV");

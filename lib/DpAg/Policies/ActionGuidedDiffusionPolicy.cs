@@ -36,6 +36,9 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
     /// <summary>The DP-AG configuration.</summary>
     public ActionGuidedConfig GuidedConfig { get; }
 
+    /// <summary>The Gaussian posterior q(z~ | z_t) = N(mu, sigma^2): feature (B, To, F) -> (mu, log sigma^2, sigma).</summary>
+    public GaussianPosterior Posterior => posterior;
+
     /// <summary>The loss of one normalised batch with its terms: denoise, contrastive, kl.</summary>
     public override LossOutput ComputeLoss(PolicyBatch batch)
     {
