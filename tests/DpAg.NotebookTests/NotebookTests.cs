@@ -71,6 +71,16 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("text/html"), IsPng);
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("ReleasedMoveInSigmas"));
         },
+        ["04-contrastive-loss.ipynb"] = nb =>
+        {
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("ByHand") && s.Contains("cycle"));
+            // Theorem 1 is a guarantee: every measured row must satisfy it.
+            var theorem = Assert.Single(nb.Outputs("text/html"), s => s.Contains("CosineLowerBound") && s.Contains("Holds"));
+            Assert.DoesNotContain("<td>False</td><td>True</td>", theorem);
+            Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("heatmap"));
+            Assert.Contains(nb.Outputs("text/html"), IsPng);
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("SmallestLThatBoundsIt"));
+        },
     };
 
     private static bool IsPlotly(string html) => html.Contains("Plotly chart will be drawn inside this DIV");
