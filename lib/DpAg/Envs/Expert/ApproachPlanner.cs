@@ -43,6 +43,16 @@ internal sealed class ApproachPlanner
         return Math.Sqrt(ex * ex + ey * ey);
     }
 
+    /// <summary>Unit direction (world) in which the distance to the T grows fastest at (px, py) (central differences).</summary>
+    public static (double X, double Y) AwayFromT(double px, double py, (double X, double Y, double A) pose)
+    {
+        const double h = 0.5;
+        double gx = DistanceToT(px + h, py, pose.X, pose.Y, pose.A) - DistanceToT(px - h, py, pose.X, pose.Y, pose.A);
+        double gy = DistanceToT(px, py + h, pose.X, pose.Y, pose.A) - DistanceToT(px, py - h, pose.X, pose.Y, pose.A);
+        double n = Math.Sqrt(gx * gx + gy * gy);
+        return n > 1e-9 ? (gx / n, gy / n) : (0, 0);
+    }
+
     private (int I, int J) CellOf(double x, double y) =>
         (Math.Clamp((int)(x / _cell), 0, _n - 1), Math.Clamp((int)(y / _cell), 0, _n - 1));
 
@@ -141,7 +151,7 @@ internal sealed class ApproachPlanner
 
     /// <summary>
     /// True when the straight segment keeps at least <paramref name="clearance"/> from the T (sampled every 2 px), or, when
-    /// <paramref name="a"/> is closer than that, at least a's distance less 0.5 px.
+    /// <paramref name="a"/> is closer than that (the agent just pushed), at least a's distance less 0.5 px.
     /// </summary>
     public static bool SegmentClear((double X, double Y) a, (double X, double Y) b, (double X, double Y, double A) pose, double clearance)
     {

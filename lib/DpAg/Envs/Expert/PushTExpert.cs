@@ -27,7 +27,10 @@ public sealed class PushTExpert : IDisposable
     private Phase _phase = Phase.Plan;
     private (double X, double Y) _pre, _stage, _dir;
     private double _speed;
-    private int _pushSteps, _pushIndex;
+    private int _pushSteps, _pushIndex, _approachSteps;
+
+    /// <summary>Approach steps after which the expert gives up on a pre-contact point and plans again (a safety net).</summary>
+    private const int MaxApproachSteps = 60;
     private List<(double X, double Y)> _path = new();
     private int _pathIndex;
     private (double X, double Y, double A) _plannedPose;
@@ -103,6 +106,7 @@ public sealed class PushTExpert : IDisposable
                 case Phase.Approach:
                     if (Moved(block)) { _phase = Phase.Plan; continue; }
                     if (Dist(agent, _pre) <= _config.ArrivalTolerance) { _phase = Phase.Push; _pushIndex = 0; continue; }
+                    if (++_approachSteps > MaxApproachSteps) { _phase = Phase.Plan; continue; }
                     return Pursue(agent, block);
                 case Phase.Push:
                     _pushIndex++;
@@ -228,6 +232,7 @@ public sealed class PushTExpert : IDisposable
         _path.Add(bestStage);
         _path.Add(bestPre);
         _pathIndex = 0;
+        _approachSteps = 0;
         _phase = Phase.Approach;
         PushCount++;
         return true;
@@ -252,7 +257,14 @@ public sealed class PushTExpert : IDisposable
             return Clamp(agent.X + (w.X - agent.X) * f, agent.Y + (w.Y - agent.Y) * f);
         }
         _pathIndex = chosen;
-        return Clamp(_path[chosen].X, _path[chosen].Y);
+        var target = _path[chosen];
+        if (chosen < _path.Count - 1 && Dist(agent, target) < 2)
+        {
+            // Stuck on a waypoint next to the T (the agent just pushed): first back away from the T.
+            var (ux, uy) = ApproachPlanner.AwayFromT(agent.X, agent.Y, pose);
+            return Clamp(agent.X + 10 * ux, agent.Y + 10 * uy);
+        }
+        return Clamp(target.X, target.Y);
     }
 
     /// <summary>Frees the model environment.</summary>
