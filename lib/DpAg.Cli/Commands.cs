@@ -11,6 +11,7 @@ internal static class Commands
         DoctorCommand.Create(),
         SmokeCommand.Create(),
         FixNativesCommand.Create(),
+        DemosCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>
