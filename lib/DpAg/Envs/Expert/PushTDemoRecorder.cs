@@ -96,7 +96,10 @@ public sealed record PushTDemoSummary(IReadOnlyList<long> KeptSeeds, IReadOnlyLi
 /// </summary>
 public static class PushTDemoRecorder
 {
-    /// <summary>Runs the expert on one seed and records the episode (whether or not it succeeds).</summary>
+    /// <summary>
+    /// Runs the expert on one seed and records the episode (whether or not it succeeds). Actions are rounded to float32
+    /// before execution, so the stored actions replayed from the seed reproduce the stored observations.
+    /// </summary>
     public static PushTDemoEpisode RecordEpisode(long seed, PushTDemoOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -114,7 +117,11 @@ public static class PushTDemoRecorder
         int steps = 0;
         while (steps < options.MaxSteps && !success)
         {
+            // Actions are rounded to float32 before they are executed, so replaying the stored float32 actions from the
+            // seed reproduces the stored observations exactly.
             var (ax, ay) = expert.NextAction(env);
+            ax = (float)ax;
+            ay = (float)ay;
             for (int i = 0; i < 5; i++) state.Add((float)obs.State[i]);
             for (int i = 0; i < 18; i++) keypoints.Add((float)obs.Keypoints[i]);
             actions.Add((float)ax);
