@@ -116,3 +116,34 @@ public class PushTExpertTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(40, Math.Sqrt((far.X - 100) * (far.X - 100) + (far.Y - 200) * (far.Y - 200)), 9);
     }
 }
+
+public class PushTExpertPolicyTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Fact]
+    public void TrackedVelocityMatchesTheSimulator()
+    {
+        using var env = new PushTEnv();
+        using var policy = new PushTExpertPolicy();
+        policy.Reset();
+        var obs = env.Reset(100003);
+        double maxError = 0;
+        for (int t = 0; t < 60; t++)
+        {
+            var a = policy.Act([obs])[0];
+            var v = env.AgentVelocity;
+            maxError = Math.Max(maxError, Math.Abs(policy.TrackedVelocity.X - v.X) + Math.Abs(policy.TrackedVelocity.Y - v.Y));
+            obs = env.Step(a[0], a[1]).Observation;
+        }
+        output.WriteLine($"max |tracked - true| velocity error over 60 steps: {maxError:E2} px/s");
+        Assert.True(maxError < 1e-6, $"tracked agent velocity is off by {maxError} px/s.");
+    }
+
+    [Fact]
+    public void RunnerEvaluatesTheExpertOnProtocolSeeds()
+    {
+        var config = new DpAg.Evaluation.PushTEvalConfig { Episodes = 10, ActionSteps = 1, MaxDegreeOfParallelism = 2 };
+        var result = DpAg.Evaluation.PushTRunner.Evaluate(_ => new PushTExpertPolicy(), config);
+        output.WriteLine(result.ToString());
+        Assert.True(result.SuccessRate >= 0.9, $"expert through PushTRunner: success {result.SuccessRate:P0} on seeds 100000..100009.");
+    }
+}
