@@ -11,6 +11,7 @@ internal static class Commands
         DoctorCommand.Create(),
         SmokeCommand.Create(),
         FixNativesCommand.Create(),
+        DemosCommand.Create(),
         TrainCommand.Create(),
         EvalCommand.Create(),
         BenchCommand.Create(),
