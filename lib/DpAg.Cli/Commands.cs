@@ -15,6 +15,7 @@ internal static class Commands
         TrainCommand.Create(),
         EvalCommand.Create(),
         BenchCommand.Create(),
+        ReportCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>
