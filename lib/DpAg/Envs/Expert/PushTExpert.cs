@@ -9,8 +9,11 @@ namespace DpAg.Envs.Expert;
 /// pre-contact point, with targets at most <see cref="PushTExpertConfig.MaxLead"/> px ahead of the agent; (3) push the
 /// planned number of steps, then one stop action (target behind the agent: p - 0.8 v, which cancels the agent's velocity
 /// in the first substep so the T stops where the plan predicted). The pose cost is the mean distance (px) of the 9
-/// keypoints to their goal positions plus <see cref="PushTExpertConfig.CoverageWeight"/> * (1 - coverage).
-/// Deterministic: no randomness and no wall clock; one instance per episode and thread.
+/// keypoints to their goal positions plus <see cref="PushTExpertConfig.CoverageWeight"/> * (1 - coverage). Any push that
+/// lowers the cost may be chosen (travel only ranks them); when none does, the search is repeated with slower, longer pushes,
+/// denser contacts and more directions; a push that left the T in place is not repeated until the T moves; with no
+/// improving push at all the agent holds still. Measured (data/README.md): 50 / 50 on the evaluation seeds, about 0.05 s
+/// of CPU per episode. Deterministic: no randomness and no wall clock; one instance per episode and thread.
 /// </summary>
 public sealed class PushTExpert : IDisposable
 {
