@@ -9,8 +9,11 @@ namespace DpAg.Envs.Expert;
 /// pre-contact point, with targets at most <see cref="PushTExpertConfig.MaxLead"/> px ahead of the agent; (3) push the
 /// planned number of steps, then one stop action (target behind the agent: p - 0.8 v, which cancels the agent's velocity
 /// in the first substep so the T stops where the plan predicted). The pose cost is the mean distance (px) of the 9
-/// keypoints to their goal positions plus <see cref="PushTExpertConfig.CoverageWeight"/> * (1 - coverage).
-/// Deterministic: no randomness and no wall clock; one instance per episode and thread.
+/// keypoints to their goal positions plus <see cref="PushTExpertConfig.CoverageWeight"/> * (1 - coverage). Any push that
+/// lowers the cost may be chosen (travel only ranks them); when none does, the search is repeated with slower, longer pushes,
+/// denser contacts and more directions; a push that left the T in place is not repeated until the T moves; with no
+/// improving push at all the agent holds still. Measured (data/README.md): 50 / 50 on the evaluation seeds, about 0.05 s
+/// of CPU per episode. Deterministic: no randomness and no wall clock; one instance per episode and thread.
 /// </summary>
 public sealed class PushTExpert : IDisposable
 {
@@ -34,6 +37,9 @@ public sealed class PushTExpert : IDisposable
     private List<(double X, double Y)> _path = new();
     private int _pathIndex;
     private (double X, double Y, double A) _plannedPose;
+    private bool _pushed;
+    private (int List, int Contact, int Angle) _chosen;
+    private readonly HashSet<(int List, int Contact, int Angle)> _banned = new();
 
     /// <summary>Creates an expert with its own model environment.</summary>
     /// <param name="config">Settings; null for the defaults.</param>
@@ -84,6 +90,8 @@ public sealed class PushTExpert : IDisposable
         _phase = Phase.Plan;
         _path = new();
         PushCount = 0;
+        _pushed = false;
+        _banned.Clear();
     }
 
     /// <summary>The next action (absolute agent target, px) for the current state of <paramref name="env"/>.</summary>
@@ -110,6 +118,7 @@ public sealed class PushTExpert : IDisposable
                     return Pursue(agent, block);
                 case Phase.Push:
                     _pushIndex++;
+                    _pushed = true;
                     if (_pushIndex >= _pushSteps) _phase = Phase.Stop;
                     return Clamp(_pre.X + _dir.X * _speed * _pushIndex, _pre.Y + _dir.Y * _speed * _pushIndex);
                 case Phase.Stop:
@@ -161,17 +170,23 @@ public sealed class PushTExpert : IDisposable
     private bool Plan((double X, double Y) agent, (double X, double Y, double Angle) block)
     {
         var cfg = _config;
+        // A push that left the T where it was (the real agent missed a contact the model made) is not tried again
+        // until the T moves; otherwise the expert could repeat it forever.
+        if (_pushed && !Moved(block)) _banned.Add(_chosen);
+        else _banned.Clear();
+        _pushed = false;
         double err = KeypointError(block.X, block.Y, block.Angle);
         double speed = Math.Clamp(cfg.PushSpeedGain * err, cfg.MinPushSpeed, cfg.MaxPushSpeed);
         _planner.Build(agent, (block.X, block.Y, block.Angle), PushTGeometry.AgentRadius + cfg.Clearance, cfg.ArenaMargin);
-        if (Search(agent, block, speed, cfg.MaxPushSteps, _contacts, cfg.PushAngles)) return true;
-        if (Search(agent, block, speed / 2, 2 * cfg.MaxPushSteps, _fineContacts, FineAngles)) return true;
-        return Search(agent, block, speed / 4, 3 * cfg.MaxPushSteps, _fineContacts, FineAngles);
+        if (Search(agent, block, speed, cfg.MaxPushSteps, 0, cfg.PushAngles)) return true;
+        if (Search(agent, block, speed / 2, 2 * cfg.MaxPushSteps, 1, FineAngles)) return true;
+        return Search(agent, block, speed / 4, 3 * cfg.MaxPushSteps, 2, FineAngles);
     }
 
     private bool Search((double X, double Y) agent, (double X, double Y, double Angle) block, double speed, int maxSteps,
-        List<(double X, double Y, double Nx, double Ny)> contacts, IReadOnlyList<double> angles)
+        int level, IReadOnlyList<double> angles)
     {
+        var contacts = level == 0 ? _contacts : _fineContacts;
         var cfg = _config;
         double cost0 = Cost(block.X, block.Y, block.Angle);
         double r = PushTGeometry.AgentRadius;
@@ -181,8 +196,10 @@ public sealed class PushTExpert : IDisposable
         double bestScore = double.PositiveInfinity;
         (double X, double Y) bestPre = default, bestStage = default, bestDir = default;
         int bestSteps = 0, bestCell = -1;
-        foreach (var (lx, ly, lnx, lny) in contacts)
+        (int List, int Contact, int Angle) bestId = default;
+        for (int ci = 0; ci < contacts.Count; ci++)
         {
+            var (lx, ly, lnx, lny) = contacts[ci];
             double nx = c * lnx - s * lny, ny = s * lnx + c * lny;
             double cx = c * lx - s * ly + block.X, cy = s * lx + c * ly + block.Y;
             double px = cx + nx * (r + cfg.ContactGap), py = cy + ny * (r + cfg.ContactGap);
@@ -194,8 +211,10 @@ public sealed class PushTExpert : IDisposable
             if (!double.IsFinite(travel)) continue;
             double travelCost = cfg.TravelWeight * travel;
             if (travelCost - cost0 >= bestScore) continue; // no push can beat the best so far
-            foreach (double phi in angles)
+            for (int ai = 0; ai < angles.Count; ai++)
             {
+                if (_banned.Count > 0 && _banned.Contains((level, ci, ai))) continue;
+                double phi = angles[ai];
                 double cp = Math.Cos(phi), sp = Math.Sin(phi);
                 double dx = -(cp * nx - sp * ny), dy = -(sp * nx + cp * ny);
                 _model.SetState(new PushTState(px, py, 0, 0, block.X, block.Y, block.Angle, 0, 0, 0));
@@ -215,6 +234,7 @@ public sealed class PushTExpert : IDisposable
                         bestDir = (dx, dy);
                         bestSteps = k;
                         bestCell = cell;
+                        bestId = (level, ci, ai);
                     }
                     rolloutBest = Math.Min(rolloutBest, ck);
                     if (ck > rolloutBest + 5) break;
@@ -227,6 +247,7 @@ public sealed class PushTExpert : IDisposable
         _dir = bestDir;
         _speed = speed;
         _pushSteps = bestSteps;
+        _chosen = bestId;
         _plannedPose = pose;
         _path = bestCell < 0 ? new() : _planner.PathTo(bestCell);
         _path.Add(bestStage);
