@@ -81,6 +81,13 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("text/html"), IsPng);
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("SmallestLThatBoundsIt"));
         },
+        ["05-training.ipynb"] = nb =>
+        {
+            Assert.True(nb.Outputs("text/html").Count(IsPng) >= 2, "expected a live loss curve per policy");
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("step-0000000") && s.Contains("dp-ag"));
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("MeanMaxCoverage") && s.Contains("<td>dp</td>") && s.Contains("<td>dp-ag</td>"));
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("data:image/gif;base64,R0lGODlh"));
+        },
     };
 
     private static bool IsPlotly(string html) => html.Contains("Plotly chart will be drawn inside this DIV");
