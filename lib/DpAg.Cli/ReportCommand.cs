@@ -48,6 +48,8 @@ internal static class ReportCommand
                     $"{(e is null ? "-" : $"{e.Sampler} {e.InferenceSteps}")} | {e?.MeanMaxCoverage.ToString("F3", CultureInfo.InvariantCulture) ?? "-"} | " +
                     $"{e?.SuccessRate.ToString("F2", CultureInfo.InvariantCulture) ?? "-"} | {e?.MeanAgentJerk.ToString("G4", CultureInfo.InvariantCulture) ?? "-"} | {e?.Seconds.ToString("F1", CultureInfo.InvariantCulture) ?? "-"} |");
             }
+            if (summaries.Any(s => s.Policy == "dp_ag"))
+                md.AppendLine().AppendLine("DP-AG's denoise term follows the released code: its target is noise / 0.4, so it reads 6.25x a DP loss of the same quality.");
             md.AppendLine().AppendLine("Paper (Push-T keypoint, target coverage): DP 0.95 ± 0.03, DP-AG 0.99 ± 0.01, after 5000 epochs of a 65.8M-parameter U-Net on 206 human demonstrations;" +
                                        " these runs are CPU-sized (see the table), so compare shapes, not values.").AppendLine();
             foreach (var (file, caption) in figures) md.AppendLine(CultureInfo.InvariantCulture, $"![{caption}]({file})").AppendLine();
