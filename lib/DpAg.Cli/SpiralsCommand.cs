@@ -59,6 +59,13 @@ internal static class SpiralsCommand
             };
             config.Validate();
             var info = Commands.InitRuntime(parse);
+            if (parse.GetValue(Commands.Threads) is null)
+            {
+                // Tiny tensors (batch 64, width 64): intra-op threads cost more than they give (measured: 1 thread was
+                // several times faster than 2 on a loaded 2-core machine). --threads overrides.
+                TorchSharp.torch.set_num_threads(1);
+                info = info with { Threads = 1 };
+            }
             Console.Error.WriteLine($"dpag spirals: budget {parse.GetValue(budget)}, {n} seeds, {config.Steps} steps per model on {info.Device.type} ({info.Threads} threads)");
             var last = Stopwatch.StartNew();
             var progress = new SyncProgress<SpiralsProgress>(p =>

@@ -17,9 +17,9 @@ public static class SpiralMetrics
         var mask = kind is { } k ? kinds.eq((long)k) : kinds.ne((long)PointKind.Observed);   // (B, N)
         var se = (predicted - target).pow(2).mean(new long[] { -1 });                           // (B, N)
         var m = mask.to(se.dtype);
-        double count = m.sum().item<float>();
+        double count = m.sum().to(float64).item<double>();
         if (count == 0) throw new ArgumentException($"No stamps of kind {kind} to score.", nameof(kind));
-        return (se * m).sum().item<float>() / count;
+        return (se * m).sum().to(float64).item<double>() / count;
     }
 
     /// <summary>Mean squared first difference, mean over b and i of ||x_{i+1} - x_i||^2, for (B, G, D) paths.</summary>
@@ -27,8 +27,9 @@ public static class SpiralMetrics
     {
         RequirePath(path, 2);
         using var scope = torch.NewDisposeScope();
-        var d = path[.., 1..] - path[.., ..^1];                                                 // (B, G-1, D)
-        return d.pow(2).sum(-1).mean().item<float>();
+        long g = path.shape[1];
+        var d = path.narrow(1, 1, g - 1) - path.narrow(1, 0, g - 1);                                                 // (B, G-1, D)
+        return d.pow(2).sum(-1).mean().to(float64).item<double>();
     }
 
     /// <summary>Mean squared second difference, mean ||x_{i+1} - 2 x_i + x_{i-1}||^2, for (B, G, D) paths (a discrete
@@ -37,8 +38,9 @@ public static class SpiralMetrics
     {
         RequirePath(path, 3);
         using var scope = torch.NewDisposeScope();
-        var d2 = path[.., 2..] - 2 * path[.., 1..^1] + path[.., ..^2];                          // (B, G-2, D)
-        return d2.pow(2).sum(-1).mean().item<float>();
+        long g = path.shape[1];
+        var d2 = path.narrow(1, 2, g - 2) - 2 * path.narrow(1, 1, g - 2) + path.narrow(1, 0, g - 2);                          // (B, G-2, D)
+        return d2.pow(2).sum(-1).mean().to(float64).item<double>();
     }
 
     /// <summary>
@@ -90,7 +92,7 @@ public static class SpiralMetrics
         var centred = x - x.mean(new long[] { 0 }, keepdim: true);                             // (M, D)
         var cov = centred.t().matmul(centred) / Math.Max(1, points.shape[0] - 1);               // (D, D)
         var (_, vectors) = torch.linalg.eigh(cov);                                             // ascending eigenvalues
-        var top = vectors[.., ^2..].flip(1);                                                    // (D, 2), largest first
+        var top = vectors.narrow(1, points.shape[1] - 2, 2).flip(1);                                                    // (D, 2), largest first
         // Fix each component's sign (largest |loading| positive) so figures do not flip between runs.
         var idx = top.abs().argmax(0);                                                          // (2)
         var signs = top.gather(0, idx.unsqueeze(0)).sign();                                     // (1, 2)
