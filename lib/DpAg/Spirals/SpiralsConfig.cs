@@ -47,6 +47,9 @@ public sealed record SpiralsConfig
     /// <summary>InfoNCE constants for the contrastive term (released-code preset by default).</summary>
     public ContrastiveConfig Contrastive { get; init; } = ContrastiveConfig.ReleasedCode;
 
+    /// <summary>Training-loss level for the steps-to-converge column (25-step moving average; noise floor 0.0009).</summary>
+    public double ConvergenceLoss { get; init; } = 0.01;
+
     /// <summary>Points of the regular grid on (0, 1] used for smoothness metrics and figures.</summary>
     public int GridPoints { get; init; } = 100;
 
@@ -90,6 +93,7 @@ public sealed record SpiralsConfig
         if (Seeds.Distinct().Count() != Seeds.Length) throw Bad(nameof(Seeds), string.Join(",", Seeds), "use distinct seeds");
         if (Guidance is null) throw Bad(nameof(Guidance), "null", "use FlowGuidanceConfig.Paper or another preset");
         if (!(ContrastiveWeight >= 0) || !double.IsFinite(ContrastiveWeight)) throw Bad(nameof(ContrastiveWeight), ContrastiveWeight, "use 0 (off) or a positive weight");
+        if (!(ConvergenceLoss > 0)) throw Bad(nameof(ConvergenceLoss), ConvergenceLoss, "use a positive loss level such as 0.01");
         if (GridPoints < 3) throw Bad(nameof(GridPoints), GridPoints, "use at least 3 grid points (curvature needs second differences)");
         if (FigureTrajectories < 1 || FigureTrajectories > Data.TestCount) throw Bad(nameof(FigureTrajectories), FigureTrajectories, $"use 1..{Data.TestCount} (the test set size)");
         return this;

@@ -136,7 +136,8 @@ public static class SpiralsExperiment
         double curvature = SpiralMetrics.MeanSquaredCurvature(dense.Latents);
         double outCurv = SpiralMetrics.MeanSquaredCurvature(dense.Outputs);
         int tail = Math.Max(1, losses.Length / 10);
-        var row = new SpiralsRow(name, seed, interp, extrap, heldOut, step, curvature, curvature / step, outCurv, trainSeconds, losses.TakeLast(tail).Average());
+        var row = new SpiralsRow(name, seed, interp, extrap, heldOut, step, curvature, curvature / step, outCurv, trainSeconds, losses.TakeLast(tail).Average(),
+            StepsTo(losses, config.ConvergenceLoss));
         SpiralsModelTrace? trace = null;
         if (keepTrace)
         {
@@ -161,7 +162,7 @@ public static class SpiralsExperiment
             SpiralMetrics.Mse(pred, testT.Clean, testT.Kinds, PointKind.Interpolation),
             SpiralMetrics.Mse(pred, testT.Clean, testT.Kinds, PointKind.Extrapolation),
             SpiralMetrics.Mse(pred, testT.Clean, testT.Kinds, null),
-            double.NaN, double.NaN, double.NaN, double.NaN, 0, double.NaN);
+            double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
     }
 
     private static SpiralsFigureData FigureData(SpiralsConfig config, SpiralSet test, int seed, List<SpiralsModelTrace> traces)
@@ -195,7 +196,23 @@ public static class SpiralsExperiment
             return new MeanStd(mean, std);
         }
         return new SpiralsSummary(g.Key, g.Count(), S(r => r.InterpMse), S(r => r.ExtrapMse), S(r => r.HeldOutMse), S(r => r.LatentStep),
-            S(r => r.LatentCurvature), S(r => r.LatentCurvatureRatio), S(r => r.OutputCurvature), S(r => r.TrainSeconds));
+            S(r => r.LatentCurvature), S(r => r.LatentCurvatureRatio), S(r => r.OutputCurvature), S(r => r.TrainSeconds), S(r => r.StepsToLoss));
+    }
+
+    /// <summary>First step (1-based) at which the 25-step moving average of <paramref name="losses"/> is at most
+    /// <paramref name="level"/>; NaN if it never is.</summary>
+    public static double StepsTo(IReadOnlyList<double> losses, double level)
+    {
+        ArgumentNullException.ThrowIfNull(losses);
+        const int window = 25;
+        double sum = 0;
+        for (int i = 0; i < losses.Count; i++)
+        {
+            sum += losses[i];
+            if (i >= window) sum -= losses[i - window];
+            if (i >= window - 1 && sum / window <= level) return i + 1;
+        }
+        return double.NaN;
     }
 
     private static double[][][] ToJagged(Tensor t)

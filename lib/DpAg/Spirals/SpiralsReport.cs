@@ -29,8 +29,11 @@ public static class SpiralModels
 /// <param name="OutputCurvature">Mean squared second difference of the decoded grid trajectory (output space).</param>
 /// <param name="TrainSeconds">Wall time of training.</param>
 /// <param name="FinalTrainLoss">Mean training loss over the last 10 % of steps.</param>
+/// <param name="StepsToLoss">First step at which the 25-step moving average of the training loss reaches
+/// <see cref="SpiralsConfig.ConvergenceLoss"/> (NaN if never): the paper's "fewer epochs" claim.</param>
 public sealed record SpiralsRow(string Model, int Seed, double InterpMse, double ExtrapMse, double HeldOutMse,
-    double LatentStep, double LatentCurvature, double LatentCurvatureRatio, double OutputCurvature, double TrainSeconds, double FinalTrainLoss);
+    double LatentStep, double LatentCurvature, double LatentCurvatureRatio, double OutputCurvature, double TrainSeconds, double FinalTrainLoss,
+    double StepsToLoss);
 
 /// <summary>Mean and sample standard deviation over seeds.</summary>
 /// <param name="Mean">Mean.</param>
@@ -39,7 +42,7 @@ public readonly record struct MeanStd(double Mean, double Std);
 
 /// <summary>Per-model mean and std over seeds of every column of <see cref="SpiralsRow"/>.</summary>
 public sealed record SpiralsSummary(string Model, int Seeds, MeanStd InterpMse, MeanStd ExtrapMse, MeanStd HeldOutMse,
-    MeanStd LatentStep, MeanStd LatentCurvature, MeanStd LatentCurvatureRatio, MeanStd OutputCurvature, MeanStd TrainSeconds);
+    MeanStd LatentStep, MeanStd LatentCurvature, MeanStd LatentCurvatureRatio, MeanStd OutputCurvature, MeanStd TrainSeconds, MeanStd StepsToLoss);
 
 /// <summary>One model's view of the figure trajectories (first seed).</summary>
 /// <param name="Model">Model name.</param>
