@@ -129,9 +129,7 @@ public static class SpiralsExperiment
         double heldOut = SpiralMetrics.Mse(roll.Outputs, test.Clean, test.Kinds, null);
         var grid = Grid(config.GridPoints, test.Times.device);                                          // (G)
         var gridTimes = grid.unsqueeze(0).expand(test.Count, -1);                                        // (B, G)
-        // No observations on the grid: a PrefixResidual correction does not act there (see SpiralFlow).
-        var dense = model.Rollout(prefix, gridTimes, torch.zeros(test.Count, config.GridPoints, 2, device: grid.device),
-            torch.zeros(test.Count, config.GridPoints, dtype: ScalarType.Bool, device: grid.device));
+        var dense = DenseRollout(model, test, prefix, gridTimes);
         double step = SpiralMetrics.MeanSquaredStep(dense.Latents);
         double curvature = SpiralMetrics.MeanSquaredCurvature(dense.Latents);
         double outCurv = SpiralMetrics.MeanSquaredCurvature(dense.Outputs);
@@ -148,6 +146,32 @@ public static class SpiralsExperiment
             trace = new SpiralsModelTrace(name, ToJagged(outs), ToJagged(lats), ToJagged(pca), losses);
         }
         return (row, trace);
+    }
+
+    /// <summary>
+    /// The rollout on the regular grid (B, G). A PrefixResidual correction acts at observed stamps, so for that target
+    /// the grid is merged with each trajectory's observed stamps, the rollout runs over the union and only the grid
+    /// points are returned; otherwise the grid alone is integrated.
+    /// </summary>
+    internal static FlowRollout DenseRollout(SpiralFlow model, SpiralTensors test, Tensor prefix, Tensor gridTimes)
+    {
+        long b = gridTimes.shape[0], g = gridTimes.shape[1];
+        if (model.Guidance is not { Target: GuidanceTarget.PrefixResidual })
+            return model.Rollout(prefix, gridTimes, torch.zeros(b, g, 2, device: gridTimes.device),
+                torch.zeros(b, g, dtype: ScalarType.Bool, device: gridTimes.device));
+        using var scope = torch.NewDisposeScope();
+        var obsTimes = test.Times.gather(1, test.ObservedIndex);                                         // (B, K)
+        var obsValues = test.Noisy.gather(1, test.ObservedIndex.unsqueeze(-1).expand(-1, -1, 2));         // (B, K, 2)
+        var (times, order) = torch.cat(new[] { gridTimes, obsTimes }, 1).sort(1, stable: true);          // (B, G+K)
+        var isObserved = order.ge(g);                                                                     // (B, G+K)
+        var values = torch.cat(new[] { torch.zeros(b, g, 2, device: gridTimes.device), obsValues }, 1)
+            .gather(1, order.unsqueeze(-1).expand(-1, -1, 2));                                           // (B, G+K, 2)
+        var roll = model.Rollout(prefix, times, values, isObserved);
+        var keep = isObserved.logical_not().unsqueeze(-1);                                                // (B, G+K, 1)
+        // Each row keeps exactly G grid points, in time order (the grid is increasing and the sort is stable).
+        var outputs = roll.Outputs.masked_select(keep.expand_as(roll.Outputs)).reshape(b, g, 2);        // (B, G, 2)
+        var latents = roll.Latents.masked_select(keep.expand_as(roll.Latents)).reshape(b, g, -1);       // (B, G, D)
+        return new FlowRollout(outputs.MoveToOuterDisposeScope(), latents.MoveToOuterDisposeScope());
     }
 
     /// <summary>The regular evaluation grid t_i = i / G, i = 1..G.</summary>

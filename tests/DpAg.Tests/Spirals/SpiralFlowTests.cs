@@ -146,3 +146,26 @@ public class SpiralFlowTests
         Assert.Throws<ArgumentException>(() => model.Rollout(prefix, times));
     }
 }
+
+public class DenseRolloutTests
+{
+    [Fact]
+    public void PrefixResidualGridRolloutAppliesTheCorrectionAtTheMergedObservedStamps()
+    {
+        Torch.Init();
+        using var scope = torch.NewDisposeScope();
+        var data = new SpiralDataConfig { TrainCount = 2, TestCount = 3, Observed = 4, Interpolation = 1, Extrapolation = 1 };
+        var (_, test) = SpiralDataset.Generate(data, 0);
+        using var t = test.ToTensors();
+        torch.manual_seed(4);
+        using var model = new SpiralFlow(4, 6, 16, 1, FlowGuidanceConfig.PrefixResidualCorrection with { Gamma = 2 });
+        using var noGrad = torch.no_grad();
+        var prefix = t.EncoderInput();
+        var grid = SpiralsExperiment.Grid(20).unsqueeze(0).expand(3, -1);
+        var dense = SpiralsExperiment.DenseRollout(model, t, prefix, grid);
+        Assert.Equal(new long[] { 3, 20, 6 }, dense.Latents.shape);
+        Assert.True(torch.allclose(dense.Outputs, model.Decode(dense.Latents), 1e-5, 1e-6));
+        var plain = model.Rollout(prefix, grid, guided: false);
+        Assert.True((dense.Latents[.., 19] - plain.Latents[.., 19]).abs().max().item<float>() > 1e-4);   // corrected on the way
+    }
+}
