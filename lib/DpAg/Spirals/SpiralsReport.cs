@@ -30,7 +30,8 @@ public static class SpiralModels
 /// <param name="TrainSeconds">Wall time of training.</param>
 /// <param name="FinalTrainLoss">Mean training loss over the last 10 % of steps.</param>
 /// <param name="StepsToLoss">First step at which the 25-step moving average of the training loss reaches
-/// <see cref="SpiralsConfig.ConvergenceLoss"/> (NaN if never): the paper's "fewer epochs" claim.</param>
+/// <see cref="SpiralsConfig.ConvergenceLoss"/> (NaN if never): the paper's "fewer epochs" claim. It is the total loss, so
+/// with a contrastive weight the InfoNCE term is included and the level is usually not reached.</param>
 public sealed record SpiralsRow(string Model, int Seed, double InterpMse, double ExtrapMse, double HeldOutMse,
     double LatentStep, double LatentCurvature, double LatentCurvatureRatio, double OutputCurvature, double TrainSeconds, double FinalTrainLoss,
     double StepsToLoss);

@@ -49,6 +49,7 @@ public static class SpiralsTable
         // "Appears": better in every seed and by a margin of the paper's order; "weakly": most seeds and at least 5 %.
         string effect = wins == g.Seeds && ratio < 0.8 ? "appears"
             : wins > g.Seeds / 2 && ratio < 0.95 ? "appears only weakly"
+            : wins == 0 && ratio > 1.05 ? "does not appear (the guided model is worse in every seed)"
             : "does not appear (the difference is within the seed-to-seed spread)";
         return string.Create(ci, $"Paper: MSE 0.0095 -> 0.0052 (ratio 0.55). Kit: held-out MSE {b.HeldOutMse.Mean:0.0000} -> {g.HeldOutMse.Mean:0.0000} (ratio {ratio:F2}); the guided model is better in {wins} of {g.Seeds} seeds; latent curvature/step {b.LatentCurvatureRatio.Mean:G3} -> {g.LatentCurvatureRatio.Mean:G3}. The paper's effect {effect} at this configuration.");
     }
