@@ -16,6 +16,7 @@ internal static class Commands
         EvalCommand.Create(),
         BenchCommand.Create(),
         ReportCommand.Create(),
+        SpiralsCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>
