@@ -88,6 +88,13 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("MeanMaxCoverage") && s.Contains("<td>dp</td>") && s.Contains("<td>dp-ag</td>"));
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("data:image/gif;base64,R0lGODlh"));
         },
+        ["08-irregular-spirals.ipynb"] = nb =>
+        {
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("Base Flow") && s.Contains("VJP-Guided Flow") && s.Contains("PaperMse"));
+            Assert.True(nb.Outputs("text/html").Count(IsPlotly) >= 2, "expected the trajectory and latent charts");
+            Assert.Contains(nb.Outputs("text/html"), IsPng);
+            Assert.Contains(nb.Outputs("text/plain"), s => s.StartsWith("Paper: MSE 0.0095 -> 0.0052"));
+        },
     };
 
     private static bool IsPlotly(string html) => html.Contains("Plotly chart will be drawn inside this DIV");
