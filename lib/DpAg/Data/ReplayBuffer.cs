@@ -223,11 +223,7 @@ public sealed class ReplayBuffer
         Validate();
         if (chunkSteps is <= 0) throw new ArgumentException($"chunkSteps = {chunkSteps}; must be positive.", nameof(chunkSteps));
         compressor ??= ZarrCompressor.Default;
-        var full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
-        var parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
+        DpAg.IO.AtomicFile.WriteDirectory(path, temp =>
         {
             ZarrStore.CreateGroup(temp);
             ZarrStore.CreateGroup(temp, "data");
@@ -241,19 +237,7 @@ public sealed class ReplayBuffer
             }
             var ends = ZarrArray.Create(_episodeEnds.ToArray(), _episodeEnds.Count);
             ZarrStore.WriteArray(temp, "meta/episode_ends", ends, [Math.Max(1, _episodeEnds.Count)], compressor);
-            string? old = null;
-            if (Directory.Exists(full))
-            {
-                old = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.old");
-                Directory.Move(full, old);
-            }
-            Directory.Move(temp, full);
-            if (old is not null) Directory.Delete(old, recursive: true);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
+        });
     }
 
     /// <summary>One data key: dtype, per-step shape and the appended segments (merged lazily).</summary>

@@ -34,4 +34,32 @@ public static class AtomicFile
             if (File.Exists(temp)) File.Delete(temp);
         }
     }
+
+    /// <summary>
+    /// Builds a folder atomically: <paramref name="write"/> fills a temporary sibling folder (it receives the path, which
+    /// does not exist yet), which then replaces <paramref name="path"/>; a crash leaves the old folder or none, never half.
+    /// </summary>
+    public static void WriteDirectory(string path, Action<string> write)
+    {
+        var full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
+        var parent = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(parent);
+        var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            write(temp);
+            string? old = null;
+            if (Directory.Exists(full))
+            {
+                old = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.old");
+                Directory.Move(full, old);
+            }
+            Directory.Move(temp, full);
+            if (old is not null) Directory.Delete(old, recursive: true);
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+    }
 }

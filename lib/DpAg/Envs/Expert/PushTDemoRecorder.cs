@@ -247,27 +247,11 @@ public static class PushTDemoRecorder
         ArgumentNullException.ThrowIfNull(summary);
         if (episodes.Count == 0) throw new ArgumentException("no episodes to save; generate at least one.", nameof(episodes));
         var buffer = ToReplayBuffer(episodes);
-        var full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
-        var parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
+        DpAg.IO.AtomicFile.WriteDirectory(path, temp =>
         {
             buffer.Save(temp, new BloscCompressor());
             File.WriteAllText(Path.Combine(temp, ".zattrs"), Attributes(options, summary).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            string? old = null;
-            if (Directory.Exists(full))
-            {
-                old = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.old");
-                Directory.Move(full, old);
-            }
-            Directory.Move(temp, full);
-            if (old is not null) Directory.Delete(old, recursive: true);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
+        });
     }
 
     /// <summary>The root attributes recorded by <see cref="Save"/>.</summary>
