@@ -95,6 +95,12 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("text/html"), IsPng);
             Assert.Contains(nb.Outputs("text/plain"), s => s.StartsWith("Paper: MSE 0.0095 -> 0.0052"));
         },
+        ["09-dynamic-pusht.ipynb"] = nb =>
+        {
+            Assert.Contains(nb.Outputs("text/plain"), s => s.StartsWith("the ball moved the T in "));
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("<td>Dynamic Push-T</td>") && s.Contains("<td>dp-ag</td>"));
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("Dynamic Push-T</b>") && s.Contains("data:image/gif;base64,"));
+        },
     };
 
     private static bool IsPlotly(string html) => html.Contains("Plotly chart will be drawn inside this DIV");

@@ -49,8 +49,8 @@ public sealed class PolicyActor : IBatchEnvPolicy
     }
 
     /// <summary>
-    /// Raw observation tensors for a batch of histories: low-dim "obs" (B, To, 20) = 9 keypoints then the agent
-    /// position (the environment's keypoint observation); image "image" (B, To, 3, 96, 96) in [0, 1] and "agent_pos" (B, To, 2).
+    /// Raw observation tensors for a batch of histories: low-dim "obs" (B, To, Do) = 9 keypoints then the agent
+    /// position (the environment's keypoint observation, truncated to Do); image "image" (B, To, 3, 96, 96) in [0, 1] and "agent_pos" (B, To, 2).
     /// </summary>
     public static Dictionary<string, Tensor> ToTensors(IReadOnlyList<IReadOnlyList<PushTObservation>> histories, DiffusionPolicyConfig config, Device device)
     {
@@ -63,8 +63,10 @@ public sealed class PolicyActor : IBatchEnvPolicy
             for (int i = 0; i < b; i++)
                 for (int s = 0; s < to; s++)
                 {
-                    var keypoints = histories[i][s].Keypoints; // 9 keypoints (18) + agent position (2) [+ ball (2)]
-                    if (keypoints.Length != config.LowDimObsDim)
+                    // 9 keypoints (18) + agent position (2) [+ ball position (2) in Dynamic Push-T]. A policy trained
+                    // without the ball (Do = 20) acts on the first 20 numbers: it feels the ball only through the T.
+                    var keypoints = histories[i][s].Keypoints;
+                    if (keypoints.Length < config.LowDimObsDim)
                         throw new ArgumentException($"The policy expects Do = {config.LowDimObsDim} low-dim observations; the environment gives {keypoints.Length}.");
                     var row = data.AsSpan((i * to + s) * config.LowDimObsDim, config.LowDimObsDim);
                     for (int k = 0; k < row.Length; k++) row[k] = (float)keypoints[k];

@@ -1,0 +1,33 @@
+using DpAg.Data;
+using DpAg.Policies;
+using TorchSharp;
+
+namespace DpAg.Training;
+
+/// <summary>
+/// A run folder for one policy on a Push-T dataset, laid out like <c>dpag train</c>'s (policy.json, normalizer.json,
+/// metrics, checkpoints), so notebooks and the command line produce the same artefacts and <c>dpag eval</c>/<c>dpag report</c>
+/// read either.
+/// </summary>
+public static class PolicyRuns
+{
+    /// <summary>
+    /// Prepares <paramref name="runDir"/> (emptied first when <paramref name="fresh"/>) and returns a trainer for
+    /// <paramref name="spec"/> on <paramref name="data"/> with Diffusion Policy's recipe scaled to <paramref name="steps"/>.
+    /// </summary>
+    public static Trainer Create(PolicySpec spec, PushTDataset data, string runDir, long steps, torch.Device? device = null,
+        int batchSize = 64, double learningRate = 3e-4, bool fresh = true, TextWriter? console = null)
+    {
+        if (fresh && Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
+        Directory.CreateDirectory(runDir);
+        spec.Save(Path.Combine(runDir, PolicySpec.FileName));
+        data.Normalizer.Save(Path.Combine(runDir, "normalizer.json"));
+        var config = new TrainConfig
+        {
+            RunDir = runDir, Steps = steps, BatchSize = batchSize, LearningRate = learningRate,
+            WarmupSteps = (int)Math.Max(1, steps / 10), CheckpointEvery = Math.Max(1, steps / 4),
+        };
+        return new Trainer(config, () => spec.Create(data.Normalizer), new DatasetBatchSource(data),
+            new TrainerOptions { Device = device, ConsoleWriter = console ?? TextWriter.Null });
+    }
+}
