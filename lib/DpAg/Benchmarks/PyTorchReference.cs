@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using DpAg.Policies;
 
@@ -104,4 +105,93 @@ public static class PyTorchReference
     }
 
     private static string LastLine(string text) => text.Trim().Split('\n').LastOrDefault() ?? "";
+}
+
+/// <summary>
+/// A running bench/reference/bench.py in serve mode: the PyTorch side of the training-step benchmark, one round per
+/// <see cref="RunRound"/>, so that its rounds alternate with the kit's (<see cref="KitBenchmarks.TrainSteps"/>'s
+/// afterRound hook) and machine noise hits both alike.
+/// </summary>
+public sealed class PyTorchTrainSession : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stderr;
+
+    private PyTorchTrainSession(Process process, StringBuilder stderr, string torchVersion, int threads, IReadOnlyList<string> names)
+    {
+        _process = process;
+        _stderr = stderr;
+        TorchVersion = torchVersion;
+        Threads = threads;
+        Names = names;
+    }
+
+    /// <summary>torch.__version__ of the reference.</summary>
+    public string TorchVersion { get; }
+
+    /// <summary>The reference's intra-op thread count (torch.get_num_threads after setting it).</summary>
+    public int Threads { get; }
+
+    /// <summary>The variant names, in the order of <see cref="RunRound"/>'s results (the kit's names).</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    /// <summary>Starts the reference with the same shapes, batch, steps per round, threads and device as the kit's run.</summary>
+    /// <exception cref="InvalidOperationException">The scripts are not found, or the reference does not start (its error is in the message).</exception>
+    public static PyTorchTrainSession Start(DiffusionPolicyConfig size, int batchSize, int stepsPerRound, int threads, string device, string python = PyTorchReference.DefaultPython)
+    {
+        var scripts = PyTorchReference.FindScripts() ?? throw new InvalidOperationException("bench/reference/bench.py not found: run from the repository or set DPAG_REFERENCE_DIR.");
+        var psi = new ProcessStartInfo(python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[]
+        {
+            Path.Combine(scripts, "bench.py"), "--serve", "--config", PyTorchReference.ConfigJson(size),
+            "--batch-size", batchSize.ToString(CultureInfo.InvariantCulture), "--steps", stepsPerRound.ToString(CultureInfo.InvariantCulture),
+            "--threads", threads.ToString(CultureInfo.InvariantCulture), "--device", device,
+        }) psi.ArgumentList.Add(a);
+        var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {python}.");
+        var stderr = new StringBuilder();
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        process.BeginErrorReadLine();
+        var ready = process.StandardOutput.ReadLine();
+        if (ready is null)
+        {
+            process.WaitForExit();
+            lock (stderr) throw new InvalidOperationException($"The PyTorch reference did not start (exit {process.ExitCode}): {stderr.ToString().Trim().Split('\n').LastOrDefault()}");
+        }
+        using var doc = JsonDocument.Parse(ready);
+        var root = doc.RootElement;
+        return new PyTorchTrainSession(process, stderr, root.GetProperty("torch").GetString() ?? "?", root.GetProperty("threads").GetInt32(),
+            root.GetProperty("names").EnumerateArray().Select(n => n.GetString() ?? "?").ToList());
+    }
+
+    /// <summary>Runs one round (every variant, steps per round each); milliseconds per step, in <see cref="Names"/> order.</summary>
+    /// <exception cref="InvalidOperationException">The reference stopped; its last error line is in the message.</exception>
+    public double[] RunRound()
+    {
+        _process.StandardInput.WriteLine("round");
+        _process.StandardInput.Flush();
+        var line = _process.StandardOutput.ReadLine();
+        if (line is null)
+        {
+            _process.WaitForExit();
+            lock (_stderr) throw new InvalidOperationException($"The PyTorch reference stopped (exit {_process.ExitCode}): {_stderr.ToString().Trim().Split('\n').LastOrDefault()}");
+        }
+        using var doc = JsonDocument.Parse(line);
+        return doc.RootElement.GetProperty("ms").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+    }
+
+    /// <summary>Asks the reference to finish, and stops it if it does not within 10 s.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.StandardInput.WriteLine("quit");
+                _process.StandardInput.Flush();
+                if (!_process.WaitForExit(10_000)) _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (IOException) { }
+        _process.Dispose();
+    }
 }
