@@ -66,6 +66,15 @@ public static class TensorExchange
             if (begin < bodyStart || begin > end || end > data.Length)
                 throw new InvalidDataException($"{path}: tensor '{entry.Name}' has data offsets [{string.Join(", ", offsets)}] outside the file.");
             var span = data.AsSpan((int)begin, (int)(end - begin));
+            if (shape.Contains(0L))
+            {
+                result[entry.Name] = torch.empty(shape, dtype: dtype switch
+                {
+                    "F32" => ScalarType.Float32, "F64" => ScalarType.Float64, "I64" => ScalarType.Int64,
+                    _ => throw new InvalidDataException($"{path}: tensor '{entry.Name}' has dtype '{dtype}'; supported: F32, F64, I64."),
+                });
+                continue;
+            }
             result[entry.Name] = dtype switch
             {
                 "F32" => torch.tensor(MemoryMarshal.Cast<byte, float>(span).ToArray(), shape),
@@ -89,7 +98,9 @@ public static class TensorExchange
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("The tensor exchange format is little-endian.");
         var cpu = tensor.detach().cpu().contiguous();
-        return DtypeName(name, cpu.dtype) switch
+        string dtype = DtypeName(name, cpu.dtype);
+        if (cpu.numel() == 0) return [];                 // TorchSharp's accessor cannot copy out an empty tensor
+        return dtype switch
         {
             "F32" => MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()).ToArray(),
             "F64" => MemoryMarshal.AsBytes(cpu.data<double>().ToArray().AsSpan()).ToArray(),
