@@ -6,8 +6,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 scripts/setup.sh --test-deps
 export DPAG_BUDGET=ci
-# Tests that spawn and kill real processes (a few seconds each) run in the full suite.
-export DPAG_PROCESS_TESTS=1
 mkdir -p artifacts/test
 log="artifacts/test/dotnet-test.log"
 set +e

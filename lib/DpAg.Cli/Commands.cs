@@ -11,9 +11,11 @@ internal static class Commands
         DoctorCommand.Create(),
         SmokeCommand.Create(),
         FixNativesCommand.Create(),
+        DemosCommand.Create(),
         TrainCommand.Create(),
         EvalCommand.Create(),
         BenchCommand.Create(),
+        ReportCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>

@@ -34,6 +34,9 @@ public static class Kit
         return info;
     }
 
+    /// <summary>Raw HTML for a cell's output (e.g. a GIF from <c>GifWriter.ToHtml</c>).</summary>
+    public static Microsoft.AspNetCore.Html.IHtmlContent Html(string html) => new Microsoft.AspNetCore.Html.HtmlString(html);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void RegisterFormatters() => Formatters.Register();
 }

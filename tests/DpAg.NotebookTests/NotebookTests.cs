@@ -64,6 +64,30 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("heatmap"));
             Assert.Contains(nb.Outputs("text/plain"), s => s.Contains("path-space KL: Girsanov formula"));
         },
+        ["03-vjp-and-sde.ipynb"] = nb =>
+        {
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("max |VJP - J^T eps|"));
+            Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("scatter3d"));
+            Assert.Contains(nb.Outputs("text/html"), IsPng);
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("ReleasedMoveInSigmas"));
+        },
+        ["04-contrastive-loss.ipynb"] = nb =>
+        {
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("ByHand") && s.Contains("cycle"));
+            // Theorem 1 is a guarantee: every measured row must satisfy it.
+            var theorem = Assert.Single(nb.Outputs("text/html"), s => s.Contains("CosineLowerBound") && s.Contains("Holds"));
+            Assert.DoesNotContain("<td>False</td><td>True</td>", theorem);
+            Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("heatmap"));
+            Assert.Contains(nb.Outputs("text/html"), IsPng);
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("SmallestLThatBoundsIt"));
+        },
+        ["05-training.ipynb"] = nb =>
+        {
+            Assert.True(nb.Outputs("text/html").Count(IsPng) >= 2, "expected a live loss curve per policy");
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("step-0000000") && s.Contains("dp-ag"));
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("MeanMaxCoverage") && s.Contains("<td>dp</td>") && s.Contains("<td>dp-ag</td>"));
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("data:image/gif;base64,R0lGODlh"));
+        },
     };
 
     private static bool IsPlotly(string html) => html.Contains("Plotly chart will be drawn inside this DIV");

@@ -36,8 +36,39 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
     /// <summary>The DP-AG configuration.</summary>
     public ActionGuidedConfig GuidedConfig { get; }
 
+    /// <summary>The Gaussian posterior q(z~ | z_t) = N(mu, sigma^2): feature (B, To, F) -> (mu, log sigma^2, sigma).</summary>
+    public GaussianPosterior Posterior => posterior;
+
     /// <summary>The loss of one normalised batch with its terms: denoise, contrastive, kl.</summary>
     public override LossOutput ComputeLoss(PolicyBatch batch)
+    {
+        var f = Forward(batch);
+        // The prior N(z_t, I) is a fixed reference for the posterior: its mean carries no gradient.
+        var terms = DpAgLoss.Compute(f.Prediction, f.Noise, f.GuidedPrediction, f.Mu, f.LogVar, f.Feature.detach(), GuidedConfig.Loss);
+        return new LossOutput(terms.Total, new Dictionary<string, Tensor>
+        {
+            ["denoise"] = terms.Denoising.detach(),
+            ["contrastive"] = terms.Contrastive.detach(),
+            ["kl"] = terms.Kl.detach(),
+        });
+    }
+
+    /// <summary>
+    /// The two predictions the contrastive loss compares, for one normalised batch (noise and k drawn from the batch's
+    /// generator): eps_theta(a^k, mu) and eps_theta(a^k, z~), each (B, T, Da), with the static and evolved latents
+    /// (B, To, F). Detached; for alignment and continuity studies (notebooks 04 and 07).
+    /// </summary>
+    public (Tensor Static, Tensor Guided, Tensor StaticLatent, Tensor GuidedLatent) ContrastivePair(PolicyBatch batch)
+    {
+        using var scope = torch.NewDisposeScope();
+        var f = Forward(batch);
+        return (f.Prediction.detach().MoveToOuterDisposeScope(), f.GuidedPrediction.detach().MoveToOuterDisposeScope(),
+                f.Mu.detach().MoveToOuterDisposeScope(), f.GuidedLatent.detach().MoveToOuterDisposeScope());
+    }
+
+    private sealed record ForwardPass(Tensor Prediction, Tensor Noise, Tensor GuidedPrediction, Tensor Mu, Tensor LogVar, Tensor Feature, Tensor GuidedLatent);
+
+    private ForwardPass Forward(PolicyBatch batch)
     {
         ValidateBatch(batch);
         var (noisy, noise, k) = AddTrainingNoise(batch.Action, batch.Generator);
@@ -63,14 +94,7 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
             guidedPrediction = NoisePredictor.forward(noisy, k, guided.Latent.flatten(1));
         }
         else guidedPrediction = NoisePredictor.forward(noisy, k, guided.Latent.flatten(1));
-        // The prior N(z_t, I) is a fixed reference for the posterior: its mean carries no gradient.
-        var terms = DpAgLoss.Compute(prediction, noise, guidedPrediction, mu, logVar, feature.detach(), GuidedConfig.Loss);
-        return new LossOutput(terms.Total, new Dictionary<string, Tensor>
-        {
-            ["denoise"] = terms.Denoising.detach(),
-            ["contrastive"] = terms.Contrastive.detach(),
-            ["kl"] = terms.Kl.detach(),
-        });
+        return new ForwardPass(prediction, noise, guidedPrediction, mu, logVar, feature, guided.Latent);
     }
 
     // sigma_phi(z_t) of the observations being acted on, set by InferenceCondition for the reverse loop that follows.

@@ -72,17 +72,20 @@ public abstract class DiffusionPolicyBase : PolicyBase
     /// <inheritdoc/>
     public override int ActionDim => Config.ActionDim;
 
-    /// <summary>The noise predictor eps_theta(a^k, k, global condition).</summary>
-    protected ConditionalUnet1D NoisePredictor => model;
+    /// <summary>The noise predictor eps_theta(a^k, k, global condition), for notebooks that take the method apart.</summary>
+    public ConditionalUnet1D NoisePredictor => model;
+
+    /// <summary>eps_theta(a^k, k, z): noisy actions (B, T, Da), steps (B), latent (B, To, F) -> predicted noise (B, T, Da).</summary>
+    public Tensor PredictNoise(Tensor noisyActions, Tensor timesteps, Tensor latent) => model.forward(noisyActions, timesteps, latent.flatten(1));
 
     /// <summary>The forward process used in training (the DDPM schedule over <c>NumTrainTimesteps</c>).</summary>
-    protected INoiseScheduler TrainingSchedule => _trainingSchedule;
+    public INoiseScheduler TrainingSchedule => _trainingSchedule;
 
     /// <summary>Features per observation step: F.</summary>
     protected int FeatureDim => _encoder.FeatureDimPerStep;
 
     /// <summary>The observation feature z_t per step: normalised obs (B, To, ...) -> (B, To, F).</summary>
-    protected Tensor Encode(IReadOnlyDictionary<string, Tensor> normalizedObs)
+    public Tensor Encode(IReadOnlyDictionary<string, Tensor> normalizedObs)
     {
         var flat = _encoder.Encode(normalizedObs);                       // (B, To*F)
         return flat.view(flat.shape[0], ObsSteps, FeatureDim);          // (B, To, F)

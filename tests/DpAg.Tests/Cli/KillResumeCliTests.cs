@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using DpAg.Tests.Data;
+
+namespace DpAg.Tests.Cli;
+
+/// <summary>
+/// Kills a real `dpag train` process (SIGKILL: no chance to clean up, possibly inside a checkpoint write) at a random
+/// moment, runs the same command again, and requires the result to equal an uninterrupted run byte for byte
+/// (same thread count, CPU).
+/// </summary>
+public class KillResumeCliTests
+{
+    [Fact]
+    public void AKilledTrainingRunResumesToTheSameParameters()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"dpag-kill-{Guid.NewGuid():N}");
+        try
+        {
+            string store = Path.Combine(dir, "demo.zarr");
+            PushTFixture.Make([40, 40, 40, 40]).Save(store);
+            string[] Args(string run) => ["train", "--policy", "dp-ag", "--size", "tiny", "--dataset", store, "--run-dir", run, "--steps", "60",
+                "--batch-size", "8", "--warmup", "5", "--checkpoint-every", "4", "--threads", "1", "--seed", "3"];
+            string killed = Path.Combine(dir, "killed"), reference = Path.Combine(dir, "reference");
+
+            int killAfterRows = new Random().Next(6, 40);
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(CliRunner.CliDll);
+            foreach (var a in Args(killed)) start.ArgumentList.Add(a);
+            using (var child = Process.Start(start)!)
+            {
+                child.OutputDataReceived += (_, _) => { };
+                child.ErrorDataReceived += (_, _) => { };
+                child.BeginOutputReadLine(); child.BeginErrorReadLine();
+                var metrics = Path.Combine(killed, "metrics.csv");
+                var deadline = Stopwatch.StartNew();
+                while (Rows(metrics) < killAfterRows && !child.HasExited)
+                {
+                    Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(180), "the training process logged too few steps in 180 s");
+                    Thread.Sleep(5);
+                }
+                Assert.False(child.HasExited, $"the run finished before it could be killed (after {Rows(metrics)} rows)");
+                child.Kill(entireProcessTree: true);
+                child.WaitForExit();
+            }
+
+            var (code, output, err) = CliRunner.Run(Args(killed));
+            Assert.True(code == 0, $"the resumed run failed ({code}): {err}");
+            Assert.Contains("trained 60/60 steps", output);
+            (code, _, err) = CliRunner.Run(Args(reference));
+            Assert.True(code == 0, $"the reference run failed ({code}): {err}");
+
+            foreach (var file in new[] { "model.bin", "ema.bin", "optimizer.bin" })
+                Assert.True(File.ReadAllBytes(Latest(killed, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Latest(reference, file))),
+                    $"{file} differs after a kill at row {killAfterRows} and a resume");
+            Assert.Equal(File.ReadAllLines(Path.Combine(reference, "metrics.csv")), File.ReadAllLines(Path.Combine(killed, "metrics.csv")));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    private static int Rows(string csv)
+    {
+        try { return File.Exists(csv) ? File.ReadLines(csv).Count() - 1 : 0; }
+        catch (IOException) { return 0; }
+    }
+
+    private static string Latest(string run, string file) =>
+        Path.Combine(Directory.GetDirectories(Path.Combine(run, "checkpoints"), "step-*").Order().Last(), file);
+}
