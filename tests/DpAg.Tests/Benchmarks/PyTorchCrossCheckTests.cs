@@ -17,6 +17,7 @@ namespace DpAg.Tests.Benchmarks;
 /// losses and gradients within 1e-5 in float32, for DP and for DP-AG with the released-code preset. The kit exports
 /// its state dicts and the inputs (the training noise and steps are drawn here from the same generator the policy
 /// will use, so nothing depends on the two libraries' random streams), /usr/bin/python3 computes, the kit compares.
+/// The guided latent and prediction are compared too (<see cref="ActionGuidedDiffusionPolicy.ContrastivePair"/>).
 /// A missing interpreter or torch FAILS with the install command.
 /// </summary>
 public class PyTorchCrossCheckTests(ITestOutputHelper output)
@@ -81,6 +82,11 @@ public class PyTorchCrossCheckTests(ITestOutputHelper output)
         foreach (var term in new[] { "denoise", "contrastive", "kl" }) Close($"dpag.{term}", agLoss.Terms[term].reshape(1), py);
         agLoss.Loss.backward();
         CloseGradients("dpag", dpag, py);
+        // The guided latent z~ = mu + sigma * unit VJP and the guided prediction eps_theta(a^k, z~) themselves.
+        var pair = dpag.ContrastivePair(batch with { Generator = new torch.Generator(NoiseSeed) });
+        Close("dpag.z_guided", pair.GuidedLatent, py);
+        Close("dpag.eps_guided", pair.Guided, py);
+        Close("dpag.eps", pair.Static, py);
         // The released code's way (create_graph, then detach) is the same loss on both sides.
         Close("dpag_released.loss", agLoss.Loss.reshape(1), py);
         using var emulated = new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = config, EmulateReleasedVjpCost = true }, normalizer);
@@ -88,8 +94,7 @@ public class PyTorchCrossCheckTests(ITestOutputHelper output)
         Close("dpag_released.loss", emulated.ComputeLoss(batch with { Generator = new torch.Generator(NoiseSeed) }).Loss.reshape(1), py);
     }
 
-    private static ConditionalUnet1D Unet(DiffusionPolicyBase policy) =>
-        policy.named_children().Single(c => c.name == "model").module as ConditionalUnet1D ?? throw new InvalidOperationException("no model");
+    private static ConditionalUnet1D Unet(DiffusionPolicyBase policy) => policy.NoisePredictor;
 
     private void CloseGradients(string prefix, DiffusionPolicyBase policy, Dictionary<string, Tensor> py)
     {
