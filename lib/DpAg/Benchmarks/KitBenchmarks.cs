@@ -19,7 +19,14 @@ public sealed record BenchResult(string Name, double Median, double Min, double 
 public static class KitBenchmarks
 {
     /// <summary>Milliseconds per training step (forward, backward, AdamW) for each policy variant.</summary>
-    public static IReadOnlyList<BenchResult> TrainSteps(DiffusionPolicyConfig size, int batchSize, int stepsPerRound, int rounds, Device device)
+    /// <param name="size">Policy shape.</param>
+    /// <param name="batchSize">Training batch size.</param>
+    /// <param name="stepsPerRound">Steps of each variant per round.</param>
+    /// <param name="rounds">Measured rounds (one more warms up).</param>
+    /// <param name="device">Where to run.</param>
+    /// <param name="afterRound">Called after each round with its index (-1 for the warm-up round): the place to run a
+    /// round of another implementation (the PyTorch reference) so that its rounds alternate with the kit's.</param>
+    public static IReadOnlyList<BenchResult> TrainSteps(DiffusionPolicyConfig size, int batchSize, int stepsPerRound, int rounds, Device device, Action<int>? afterRound = null)
     {
         var normalizer = SyntheticNormalizer(size);
         var variants = new (string Name, Func<DiffusionPolicyBase> Make)[]
@@ -33,6 +40,7 @@ public static class KitBenchmarks
         var batch = SyntheticBatch(size, batchSize, device);
         var samples = variants.Select(_ => new List<double>()).ToList();
         for (int r = -1; r < rounds; r++) // round -1 warms up
+        {
             for (int v = 0; v < variants.Length; v++)
             {
                 var watch = Stopwatch.StartNew();
@@ -47,6 +55,8 @@ public static class KitBenchmarks
                 }
                 if (r >= 0) samples[v].Add(watch.Elapsed.TotalMilliseconds / stepsPerRound);
             }
+            afterRound?.Invoke(r);
+        }
         foreach (var p in policies) p.Dispose();
         return variants.Select((v, i) => Summarize(v.Name, samples[i], "ms")).ToList();
     }
@@ -97,8 +107,11 @@ public static class KitBenchmarks
         return Summarize("simulator env steps per second (one core)", samples, "steps/s");
     }
 
-    private static BenchResult Summarize(string name, List<double> values, string unit)
+    /// <summary>Median, min and max of <paramref name="values"/> (at least one).</summary>
+    public static BenchResult Summarize(string name, IReadOnlyList<double> values, string unit)
     {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0) throw new ArgumentException($"No samples for '{name}'.", nameof(values));
         var sorted = values.Order().ToList();
         double median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
         return new BenchResult(name, median, sorted[0], sorted[^1], unit);
