@@ -101,6 +101,13 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("<td>Dynamic Push-T</td>") && s.Contains("<td>dp-ag</td>"));
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("Dynamic Push-T</b>") && s.Contains("data:image/gif;base64,"));
         },
+        ["07-contrastive-alignment.ipynb"] = nb =>
+        {
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("PositiveCosine") && s.Contains("Uniformity"));
+            Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("positive cos(u_i, v_i)"));
+            Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("sample 7 evolved"));
+            Assert.Contains(nb.Outputs("text/html"), IsPng);
+        },
     };
 
     private static bool IsPlotly(string html) => html.Contains("Plotly chart will be drawn inside this DIV");
