@@ -108,6 +108,15 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("sample 7 evolved"));
             Assert.Contains(nb.Outputs("text/html"), IsPng);
         },
+        ["10-reproducing-the-paper.ipynb"] = nb =>
+        {
+            var table = Assert.Single(nb.Outputs("text/html"), s => s.Contains("PaperCoverage"));
+            Assert.Contains("0.95 &#177; 0.03", table);   // the paper's DP keypoint coverage next to the kit's
+            Assert.Contains("0.99 &#177; 0.01", table);
+            Assert.Contains(nb.Outputs("text/html"), IsPng);
+            Assert.Contains(nb.Outputs("text/plain"), s => s.Contains("paper_loss_curves.png"));
+            Assert.True(File.Exists(Path.Combine(NotebookRunner.RepoRoot, "artifacts", "figures", "paper_scores.png")), "notebook 10 exports its figures as PNG");
+        },
     };
 
     private static bool IsPlotly(string html) => html.Contains("Plotly chart will be drawn inside this DIV");

@@ -16,7 +16,7 @@ public static class PolicyRuns
     /// <paramref name="spec"/> on <paramref name="data"/> with Diffusion Policy's recipe scaled to <paramref name="steps"/>.
     /// </summary>
     public static Trainer Create(PolicySpec spec, PushTDataset data, string runDir, long steps, torch.Device? device = null,
-        int batchSize = 64, double learningRate = 3e-4, bool fresh = true, TextWriter? console = null)
+        int batchSize = 64, double learningRate = 3e-4, bool fresh = true, TextWriter? console = null, long seed = 42)
     {
         if (fresh && Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
         Directory.CreateDirectory(runDir);
@@ -25,7 +25,7 @@ public static class PolicyRuns
         var config = new TrainConfig
         {
             RunDir = runDir, Steps = steps, BatchSize = batchSize, LearningRate = learningRate,
-            WarmupSteps = (int)Math.Max(1, steps / 10), CheckpointEvery = Math.Max(1, steps / 4),
+            WarmupSteps = (int)Math.Max(1, steps / 10), CheckpointEvery = Math.Max(1, steps / 4), Seed = seed,
         };
         return new Trainer(config, () => spec.Create(data.Normalizer), new DatasetBatchSource(data),
             new TrainerOptions { Device = device, ConsoleWriter = console ?? TextWriter.Null });
