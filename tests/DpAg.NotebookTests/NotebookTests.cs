@@ -117,6 +117,12 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("text/plain"), s => s.Contains("paper_loss_curves.png"));
             Assert.True(File.Exists(Path.Combine(NotebookRunner.RepoRoot, "artifacts", "figures", "paper_scores.png")), "notebook 10 exports its figures as PNG");
         },
+        ["06-latent-continuity.ipynb"] = nb =>
+        {
+            Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("DP-AG (evolving): ‖Δz‖"));
+            Assert.Contains(nb.Outputs("text/html"), IsPng);
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("MeanActionJerk") && s.Contains("<td>dp-ag</td>"));
+        },
     };
 
     private static bool IsPlotly(string html) => html.Contains("Plotly chart will be drawn inside this DIV");
