@@ -62,9 +62,18 @@ dotnet lib/DpAg.Cli/bin/Release/net10.0/DpAg.Cli.dll fix-natives lib/DpAg.Notebo
 JUPYTER="$(command -v jupyter || true)"
 [ -x /usr/bin/jupyter ] && JUPYTER=/usr/bin/jupyter
 if [ -n "$JUPYTER" ]; then
-  packages_dir="$(dotnet nuget locals global-packages -l | sed 's/^global-packages: //')"
-  tool_dll="$(ls -d "${packages_dir%/}"/microsoft.dotnet-interactive/1.0.712001/tools/net*/any/Microsoft.DotNet.Interactive.App.dll | head -1)"
-  [ -f "$tool_dll" ] || die "dotnet-interactive 1.0.712001 was not restored (expected under $packages_dir)."
+  # Where `dotnet tool restore` put the pinned kernel: its resolver cache knows (the package may sit in an earlier
+  # NuGet folder than the current one); else look in the current NuGet folder.
+  tool_dll=""
+  cache_file="$(ls "${DOTNET_CLI_HOME:-$HOME}"/.dotnet/toolResolverCache/*/microsoft.dotnet-interactive 2>/dev/null | head -1 || true)"
+  if [ -n "$cache_file" ]; then
+    tool_dll="$(grep -o '"PathToExecutable":"[^"]*/1\.0\.712001/[^"]*"' "$cache_file" | head -1 | sed 's/^"PathToExecutable":"//; s/"$//' || true)"
+  fi
+  if [ ! -f "$tool_dll" ]; then
+    packages_dir="$(dotnet nuget locals global-packages -l | sed 's/^global-packages: //')"
+    tool_dll="$(ls -d "${packages_dir%/}"/microsoft.dotnet-interactive/1.0.712001/tools/net*/any/Microsoft.DotNet.Interactive.App.dll 2>/dev/null | head -1 || true)"
+  fi
+  [ -f "$tool_dll" ] || die "dotnet-interactive 1.0.712001 was not restored (run 'dotnet tool restore' and look for errors)."
   dotnet_path="$(readlink -f "$(command -v dotnet)")"
   kernel_dir="$("$JUPYTER" --data-dir 2>/dev/null | tail -1)/kernels/.net-csharp"
   mkdir -p "$kernel_dir"
