@@ -58,7 +58,7 @@ internal static class BenchCommand
                 if (problem is null)
                 {
                     reference = PyTorchTrainSession.Start(config, b, s, info.Threads, deviceName, py);
-                    referenceNote = $"PyTorch reference: torch {reference.TorchVersion} ({py}, {scripts}), {reference.Threads} threads, device {deviceName}; its rounds alternate with the kit's (kit round, PyTorch round, ...).";
+                    referenceNote = $"PyTorch reference: torch {reference.TorchVersion} ({py}, {Path.GetRelativePath(Environment.CurrentDirectory, scripts ?? ".")}), {reference.Threads} threads, device {deviceName}; its rounds alternate with the kit's (kit round, PyTorch round, ...).";
                 }
                 else referenceNote = $"PyTorch reference: not run ({problem}).";
             }
