@@ -2,7 +2,7 @@
 # The main job: sets up, trains DP and DP-AG on the shipped Push-T expert demonstrations, evaluates both in the
 # simulator, writes a comparison report with figures, and executes every notebook. Everything lands in artifacts/.
 #   DPAG_BUDGET=ci scripts/main.sh    a few minutes (what CI uses)
-#   scripts/main.sh                   the real budget for people (CPU: about an hour on 2 cores; faster on a GPU build)
+#   scripts/main.sh                   the real budget for people (CPU: estimated 2-3 hours on 2 cores; not yet timed end to end)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
