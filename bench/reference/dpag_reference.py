@@ -2,8 +2,8 @@
 
 Written for PyTorch 1.13 (Debian's python3-torch) and newer. What it mirrors, module by module and key by key:
 - ConditionalUnet1D (docs/design pusht.md "Training recipe"; lib/DpAg/Nets/ConditionalUnet1D.cs), with the same
-  state-dict keys as the kit's policies ("model.down_modules.0.0.blocks.0.block.0.weight", ...). The layer layout is the
-  one of tests/DpAg.Tests/Nets/golden/unet_golden.py, extended with cond_predict_scale = false.
+  state-dict keys as the kit's policies ("model.down_modules.0.0.blocks.0.block.0.weight", ...), with the
+  cond_predict_scale = false option too. tests/DpAg.Tests/Nets/golden/unet_golden.py pins the C# U-Net against it.
 - The low-dim observation encoder (identity: the feature is the flattened observation window).
 - The DDPM forward process with the squaredcos_cap_v2 schedule (float32 betas, float32 cumprod).
 - DP's loss: mean (eps_theta(a^k, z, k) - eps)^2 (lib/DpAg/Policies/DiffusionPolicy.cs).
