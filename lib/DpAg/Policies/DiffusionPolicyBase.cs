@@ -116,8 +116,7 @@ public abstract class DiffusionPolicyBase : PolicyBase
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in obs)
         {
-            if (key == ObsKeys.Image) result[key] = value * Buffer($"normalizer_{key}_scale") + Buffer($"normalizer_{key}_offset");
-            else if (_normalizedKeys.Contains(key)) result[key] = value * Buffer($"normalizer_{key}_scale") + Buffer($"normalizer_{key}_offset");
+            if (_normalizedKeys.Contains(key)) result[key] = value * Buffer($"normalizer_{key}_scale") + Buffer($"normalizer_{key}_offset");
             else throw new ArgumentException($"Policy '{Name}' does not use the observation key '{key}'; it expects [{string.Join(", ", _normalizedKeys.Where(k => k != "action"))}].");
         }
         return result;

@@ -33,15 +33,8 @@ public static class LibStdCxxCompat
     /// <summary>The libstdc++ this process has mapped (the .NET runtime links it), from /proc/self/maps.</summary>
     public static string? LoadedLibStdCxx()
     {
-        const string maps = "/proc/self/maps";
-        if (File.Exists(maps))
-        {
-            foreach (var line in File.ReadLines(maps))
-            {
-                int slash = line.IndexOf('/');
-                if (slash >= 0 && line.Contains("libstdc++.so", StringComparison.Ordinal)) return line[slash..].Trim();
-            }
-        }
+        var mapped = MappedFiles.List().FirstOrDefault(p => p.Contains("libstdc++.so", StringComparison.Ordinal));
+        if (mapped is not null) return mapped;
         return new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6", "/usr/lib/libstdc++.so.6" }
             .FirstOrDefault(File.Exists);
     }

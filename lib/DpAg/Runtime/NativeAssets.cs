@@ -42,8 +42,7 @@ public static class NativeAssets
     {
         var root = Path.GetDirectoryName(typeof(NativeAssets).Assembly.Location);
         if (string.IsNullOrEmpty(root)) return null;
-        string rid = (OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux") +
-                     (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "-arm64" : "-x64");
+        string rid = NativeLocator.RuntimeRid();
         return new[] { Path.Combine(root, "runtimes", rid, "native", fileName), Path.Combine(root, fileName) }.FirstOrDefault(File.Exists);
     }
 }

@@ -110,7 +110,8 @@ internal sealed class NativeLocator
 
     private static string FileFor(string dir, string name) => Path.Combine(dir, LibraryFile(name));
 
-    private static string RuntimeRid()
+    /// <summary>The runtime identifier of this process (linux-x64, osx-arm64, ...), as NuGet lays out native assets.</summary>
+    internal static string RuntimeRid()
     {
         string os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
         string arch = RuntimeInformation.ProcessArchitecture switch

@@ -145,13 +145,9 @@ public static class TorchRuntime
     /// </summary>
     public static string DescribeMappedLibTorch()
     {
-        const string maps = "/proc/self/maps";
-        if (!File.Exists(maps)) return "no /proc/self/maps on this platform";
-        var paths = File.ReadLines(maps)
-            .Select(l => l.IndexOf('/') is var i and >= 0 ? l[i..].Trim() : null)
-            .OfType<string>()
+        if (!MappedFiles.Available) return "no /proc/self/maps on this platform";
+        var paths = MappedFiles.List()
             .Where(p => Path.GetFileName(p).StartsWith("libtorch", StringComparison.Ordinal) || Path.GetFileName(p).StartsWith("libc10", StringComparison.Ordinal))
-            .Distinct()
             .ToList();
         string? own = _info?.NativeDirectory;
         var foreign = paths.Where(p => own is null || !p.StartsWith(own, StringComparison.Ordinal)).ToList();

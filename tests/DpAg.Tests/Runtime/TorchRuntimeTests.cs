@@ -21,7 +21,7 @@ public class TorchRuntimeTests
         string expected = Path.GetDirectoryName(typeof(TorchRuntime).Assembly.Location)!;
         Assert.StartsWith(expected, info.NativeDirectory);
         // Every libtorch mapped into this process is the kit's copy (a system libtorch such as Debian's would show here).
-        var mapped = File.ReadLines("/proc/self/maps").Where(l => l.Contains("libtorch_cpu.so")).Select(l => l[l.IndexOf('/')..]).Distinct().ToList();
+        var mapped = MappedFiles.List().Where(p => p.Contains("libtorch_cpu.so")).ToList();
         Assert.NotEmpty(mapped);
         Assert.All(mapped, path => Assert.StartsWith(expected, path));
     }
