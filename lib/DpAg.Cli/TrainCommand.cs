@@ -44,12 +44,8 @@ internal static class TrainCommand
                 Observation: spec.Config.Policy.Observation == ObservationKind.Image ? PushTObservation.Image : PushTObservation.Keypoint,
                 Horizon: spec.Config.Policy.Horizon, NObsSteps: spec.Config.Policy.ObsSteps, NActionSteps: spec.Config.Policy.ActionSteps,
                 MaxTrainEpisodes: null));
-            Directory.CreateDirectory(trainConfig.RunDir);
-            spec.Save(Path.Combine(trainConfig.RunDir, PolicySpec.FileName));
-            data.Normalizer.Save(Path.Combine(trainConfig.RunDir, "normalizer.json"));
             Console.Error.WriteLine($"dpag train: {spec.Name} ({V(preset)}, {V(size)}) on {data.Count} windows of {V(dataset)}; run folder {trainConfig.RunDir}");
-            using var trainer = new Trainer(trainConfig, () => spec.Create(data.Normalizer), new DatasetBatchSource(data),
-                new TrainerOptions { Device = info.Device, Resume = !parse.GetValue(fresh) });
+            using var trainer = PolicyRuns.Create(spec, data, trainConfig, new TrainerOptions { Device = info.Device, Resume = !parse.GetValue(fresh) });
             var result = trainer.Run(parse.GetValue(stopAfter));
             Console.WriteLine($"trained {result.CompletedSteps}/{result.TotalSteps} steps in {result.Elapsed.TotalSeconds:F1} s; last loss {result.LastLoss:G4}; " +
                               $"checkpoint {result.LastCheckpoint?.Path}; metrics {trainer.MetricsCsvPath}");

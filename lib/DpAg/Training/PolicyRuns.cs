@@ -12,6 +12,18 @@ namespace DpAg.Training;
 public static class PolicyRuns
 {
     /// <summary>
+    /// Writes <c>policy.json</c> and <c>normalizer.json</c> into <see cref="TrainConfig.RunDir"/> and returns a trainer for
+    /// <paramref name="spec"/> on <paramref name="data"/> (an existing run in that folder resumes unless the options say not).
+    /// </summary>
+    public static Trainer Create(PolicySpec spec, PushTDataset data, TrainConfig config, TrainerOptions? options = null)
+    {
+        Directory.CreateDirectory(config.RunDir);
+        spec.Save(Path.Combine(config.RunDir, PolicySpec.FileName));
+        data.Normalizer.Save(Path.Combine(config.RunDir, "normalizer.json"));
+        return new Trainer(config, () => spec.Create(data.Normalizer), new DatasetBatchSource(data), options);
+    }
+
+    /// <summary>
     /// Prepares <paramref name="runDir"/> (emptied first when <paramref name="fresh"/>) and returns a trainer for
     /// <paramref name="spec"/> on <paramref name="data"/> with Diffusion Policy's recipe scaled to <paramref name="steps"/>.
     /// </summary>
@@ -19,15 +31,11 @@ public static class PolicyRuns
         int batchSize = 64, double learningRate = 3e-4, bool fresh = true, TextWriter? console = null, long seed = 42)
     {
         if (fresh && Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
-        Directory.CreateDirectory(runDir);
-        spec.Save(Path.Combine(runDir, PolicySpec.FileName));
-        data.Normalizer.Save(Path.Combine(runDir, "normalizer.json"));
         var config = new TrainConfig
         {
             RunDir = runDir, Steps = steps, BatchSize = batchSize, LearningRate = learningRate,
             WarmupSteps = (int)Math.Max(1, steps / 10), CheckpointEvery = Math.Max(1, steps / 4), Seed = seed,
         };
-        return new Trainer(config, () => spec.Create(data.Normalizer), new DatasetBatchSource(data),
-            new TrainerOptions { Device = device, ConsoleWriter = console ?? TextWriter.Null });
+        return Create(spec, data, config, new TrainerOptions { Device = device, ConsoleWriter = console ?? TextWriter.Null });
     }
 }
