@@ -40,6 +40,6 @@ done
   echo; echo "## Notebooks"; echo
   echo "Executed copies (with outputs) are in \`artifacts/notebooks/\`; wall time with budget '$budget':"; echo
   cat artifacts/report/notebook-times.txt
-  echo; echo "Runtime: $(scripts/dpag doctor 2>&1 | tail -1)"
+  echo; echo "Runtime: $(scripts/dpag doctor --runtime-only 2>&1 | tail -1)"
 } >> artifacts/report/report.md
 log "report: artifacts/report/report.md"

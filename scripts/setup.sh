@@ -54,7 +54,7 @@ dotnet build DpAg.Notebooks.sln -c Release -nologo -clp:ErrorsOnly -v:q
 
 # 4. TorchSharp natives: load them, applying the libstdc++ compatibility fix where this system needs it.
 log "checking the TorchSharp runtime"
-dotnet lib/DpAg.Cli/bin/Release/net10.0/DpAg.Cli.dll doctor --device cpu
+dotnet lib/DpAg.Cli/bin/Release/net10.0/DpAg.Cli.dll doctor --device cpu --runtime-only
 # The notebook library has its own copy of the natives; fix it now rather than in the first kernel.
 dotnet lib/DpAg.Cli/bin/Release/net10.0/DpAg.Cli.dll fix-natives lib/DpAg.Notebook/bin >/dev/null
 

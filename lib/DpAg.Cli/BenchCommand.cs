@@ -41,6 +41,7 @@ internal static class BenchCommand
             int r = parse.GetValue(rounds), s = parse.GetValue(steps), b = parse.GetValue(batch), lr = parse.GetValue(latencyRounds);
             if (r < 1 || s < 1 || b < 1 || lr < 1) throw new ArgumentException($"--rounds, --steps, --batch-size and --latency-rounds must be positive; got {r}, {s}, {b}, {lr}.");
             if (parse.GetValue(pytorch) && parse.GetValue(noPytorch)) throw new ArgumentException("--pytorch and --no-pytorch exclude each other; give one.");
+            Commands.RequirePhysicsEngine();
             var info = Commands.InitRuntime(parse);
             string deviceName = info.Device.type == DeviceType.CUDA ? "cuda" : "cpu";
 

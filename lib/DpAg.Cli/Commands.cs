@@ -55,12 +55,24 @@ internal static class Commands
             Console.Error.WriteLine($"dpag: training stopped: {e.Message}");
             return 3;
         }
-        catch (Exception e) when (e is TorchRuntimeException or ArgumentException or InvalidDataException or IOException
+        catch (TypeInitializationException e) when (e.InnerException is DllNotFoundException or EntryPointNotFoundException)
+        {
+            Console.Error.WriteLine($"dpag: error: {e.InnerException.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is TorchRuntimeException or DllNotFoundException or ArgumentException or InvalidDataException or IOException
                                       or DpAg.Data.DatasetFormatException or InvalidOperationException)
         {
             Console.Error.WriteLine($"dpag: error: {e.Message}");
             return 2;
         }
+    }
+
+    /// <summary>Fails before any work when the Push-T physics engine cannot be loaded (the message has the fix).</summary>
+    public static void RequirePhysicsEngine()
+    {
+        var (available, description) = DpAg.Envs.PushTEnv.CheckPhysicsEngine();
+        if (!available) throw new DllNotFoundException(description);
     }
 
     public static RuntimeInfo InitRuntime(ParseResult parse) => TorchRuntime.Initialize(new RuntimeOptions(

@@ -33,6 +33,7 @@ internal static class DemosCommand
                 LegacyReset = parse.GetValue(legacy),
             };
             options.Validate();
+            Commands.RequirePhysicsEngine();
             if (parse.GetValue(evaluate))
             {
                 var eval = PushTDemoRecorder.Evaluate(options);

@@ -1,24 +1,50 @@
 using System.CommandLine;
+using DpAg.Envs;
 using DpAg.Runtime;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace DpAg.Cli;
 
-/// <summary><c>dpag doctor</c>: checks that TorchSharp loads and computes (forward, backward, double backward).</summary>
+/// <summary>
+/// <c>dpag doctor</c>: checks everything the kit needs before any work: the physics engine (Chipmunk2D), the notebook
+/// kernel (Jupyter + the .NET kernel) and TorchSharp (loads and computes forward, backward, double backward). Each
+/// problem is printed with its fix; the exit code is 1 when the simulator or notebook tools are missing and 2 when
+/// TorchSharp cannot run.
+/// </summary>
 internal static class DoctorCommand
 {
+    private static readonly Option<bool> RuntimeOnly = new("--runtime-only")
+    {
+        Description = "Check TorchSharp only (setup.sh uses it before the notebook kernel is registered).",
+    };
+
     public static Command Create()
     {
-        var command = new Command("doctor", "Check the runtime: natives, device, threads, and a forward/backward/double-backward computation.")
+        var command = new Command("doctor", "Check the kit's prerequisites: Chipmunk2D, Jupyter and the .NET kernel, TorchSharp natives, device, threads, and a forward/backward/double-backward computation.")
             .WithRuntimeOptions();
+        command.Options.Add(RuntimeOnly);
         command.SetAction(parse => Commands.Guarded(() =>
         {
+            int missing = 0;
+            if (!parse.GetValue(RuntimeOnly))
+            {
+                missing += Report("simulator", PushTEnv.CheckPhysicsEngine());
+                missing += Report("notebooks", NotebookKernelCheck.Run());
+            }
             var info = Commands.InitRuntime(parse);
-            var check = RuntimeSelfTest.Run(info.Device);
-            Console.WriteLine(check);
-            return 0;
+            Console.WriteLine(RuntimeSelfTest.Run(info.Device));
+            return missing == 0 ? 0 : 1;
         }));
         return command;
+    }
+
+    private static int Report(string what, (bool Ok, string Description) check)
+    {
+        if (check.Ok)
+        {
+            Console.WriteLine($"{what}: {check.Description}: OK");
+            return 0;
+        }
+        Console.Error.WriteLine($"dpag: {what}: {check.Description}");
+        return 1;
     }
 }

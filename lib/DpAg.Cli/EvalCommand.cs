@@ -31,6 +31,7 @@ internal static class EvalCommand
         command.SetAction(parse => Commands.Guarded(() =>
         {
             string dir = parse.GetValue(runDir)!;
+            Commands.RequirePhysicsEngine();
             var spec = PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName));
             var normalizer = LinearNormalizer.Load(Path.Combine(dir, "normalizer.json"));
             var info = Commands.InitRuntime(parse);

@@ -30,6 +30,8 @@ public static class Kit
             Quiet: true));
         RegisterFormatters();
         Console.WriteLine(info.Summary);
+        var (simulator, description) = DpAg.Envs.PushTEnv.CheckPhysicsEngine();
+        if (!simulator) Console.WriteLine($"Warning: {description} (notebooks 05, 06, 09 and 10 run the Push-T simulator).");
         Console.WriteLine($"Budget: {(IsCiBudget ? "ci (tiny, for the test suite)" : "real")}; set DPAG_BUDGET=ci for the CI budget.");
         return info;
     }

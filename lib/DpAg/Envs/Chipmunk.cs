@@ -34,8 +34,9 @@ internal struct CpContactPointSet
 
 /// <summary>
 /// Chipmunk2D 7.0.3 (the engine under pymunk 6.2.1) bound by function pointers resolved from <c>libchipmunk.so.7</c>.
-/// Only the calls the Push-T port needs. The library is loaded once, on first use; when it is missing the type
-/// initialiser throws a <see cref="DllNotFoundException"/> that names the package to install.
+/// Only the calls the Push-T port needs. The library is loaded once, on first use (from <c>DPAG_CHIPMUNK_LIBRARY</c> when
+/// set, e.g. a conda build); when it is missing the type initialiser throws a <see cref="DllNotFoundException"/> that
+/// names the package to install.
 /// </summary>
 internal static unsafe class Chipmunk
 {
@@ -97,13 +98,45 @@ internal static unsafe class Chipmunk
     /// <summary>Forces the library to load (throws the install hint when it is missing).</summary>
     public static void EnsureLoaded() => _ = Handle;
 
-    private static nint Load()
+    /// <summary>Environment variable naming a Chipmunk2D 7 shared object to use instead of the system's.</summary>
+    public const string LibraryVariable = "DPAG_CHIPMUNK_LIBRARY";
+
+    /// <summary>
+    /// Looks for the library without touching this type's static state: the library file (from
+    /// <see cref="LibraryVariable"/> or the system search path) and its <c>cpVersionString</c>, or why it cannot be used.
+    /// </summary>
+    public static bool TryLocate(out nint handle, out string description)
     {
-        if (NativeLibrary.TryLoad(LibraryName, out var handle)) return handle;
-        if (NativeLibrary.TryLoad("libchipmunk.so", out handle)) return handle;
-        throw new DllNotFoundException(
-            $"Chipmunk2D 7 ({LibraryName}) was not found. The Push-T simulator needs it: {InstallHint}");
+        string? requested = Environment.GetEnvironmentVariable(LibraryVariable);
+        string[] names = string.IsNullOrEmpty(requested) ? [LibraryName, "libchipmunk.so"] : [requested];
+        foreach (var name in names)
+        {
+            if (!NativeLibrary.TryLoad(name, out handle)) continue;
+            if (!NativeLibrary.TryGetExport(handle, "cpSpaceNew", out _))
+            {
+                description = $"{name} loads but has no export cpSpaceNew: it is not Chipmunk2D 7 ({InstallHint}).";
+                return false;
+            }
+            description = $"{name} {Version(handle)}";
+            return true;
+        }
+        handle = 0;
+        description = string.IsNullOrEmpty(requested)
+            ? $"Chipmunk2D 7 ({LibraryName}) was not found on the library search path. The Push-T simulator needs it: {InstallHint}"
+            : $"Chipmunk2D 7 could not be loaded from {LibraryVariable}={requested} (missing or not a shared object for this machine). " +
+              $"Point {LibraryVariable} at libchipmunk.so.7, or unset it to use the system's ({InstallHint}).";
+        return false;
     }
+
+    /// <summary>The library's own <c>cpVersionString</c> ("7.0.3"), or "(version unknown)".</summary>
+    private static string Version(nint handle)
+    {
+        if (!NativeLibrary.TryGetExport(handle, "cpVersionString", out var address)) return "(version unknown)";
+        return Marshal.PtrToStringAnsi(*(nint*)address) ?? "(version unknown)";
+    }
+
+    private static nint Load() =>
+        TryLocate(out var handle, out var description) ? handle : throw new DllNotFoundException(description);
 
     private static nint Get(string name) =>
         NativeLibrary.TryGetExport(Handle, name, out var p)

@@ -28,6 +28,13 @@ public sealed unsafe partial class PushTEnv : IDisposable
     private Origin _origin = new StateOrigin(new PushTState(256, 400, 0, 0, 256, 300, 0, 0, 0, 0));
     private readonly List<(double X, double Y)> _actionLog = new();
 
+    /// <summary>
+    /// Whether the physics engine (Chipmunk2D 7) can be loaded: its file and version, or what is wrong and the fix.
+    /// Cheap; <c>dpag doctor</c> and the evaluation commands call it before any work.
+    /// </summary>
+    public static (bool Available, string Description) CheckPhysicsEngine() =>
+        (Chipmunk.TryLocate(out _, out var description), description);
+
     /// <summary>Creates an environment (the space is built; call <see cref="Reset(long, bool?)"/> before stepping).</summary>
     /// <param name="config">Settings; null for <see cref="PushTConfig.Classic"/>.</param>
     public PushTEnv(PushTConfig? config = null)

@@ -160,6 +160,7 @@ public abstract class DiffusionPolicyBase : PolicyBase
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
+        RejectNonFinite(obs);
         var normalized = NormalizeObs(obs);
         var first = normalized.Values.First();
         var condition = InferenceCondition(normalized);                                            // (B, To, F)
@@ -179,6 +180,26 @@ public abstract class DiffusionPolicyBase : PolicyBase
             OnDenoisingStep?.Invoke(i, k, x.clone().DetachFromDisposeScope(), latent.clone().DetachFromDisposeScope());
         }
         return UnnormalizeAction(x).MoveToOuterDisposeScope();                                      // (B, T, Da)
+    }
+
+    /// <summary>
+    /// Refuses observations with NaN or infinite entries: the network would turn them into NaN actions that a robot or
+    /// the simulator executes silently. The message names the key, the index and the value.
+    /// </summary>
+    private void RejectNonFinite(IReadOnlyDictionary<string, Tensor> obs)
+    {
+        foreach (var (key, value) in obs)
+        {
+            if (!value.is_floating_point()) continue;
+            using var bad = value.isfinite().logical_not();
+            if (!bad.any().item<bool>()) continue;
+            long[] index = bad.nonzero()[0].cpu().data<long>().ToArray();
+            float at = value[index.Select(i => TensorIndex.Single(i)).ToArray()].cpu().item<float>();
+            throw new ArgumentException(
+                $"Policy '{Name}': observation '{key}' (shape ({string.Join(", ", value.shape)})) holds {at} at index " +
+                $"({string.Join(", ", index)}); the policy does not act on NaN or infinite inputs. Check the sensor or " +
+                "simulator that produced it.");
+        }
     }
 
     /// <summary>Number of trainable parameters.</summary>

@@ -87,7 +87,7 @@ internal sealed class NativeLocator
         {
             NativeLibrary.Load(path);
         }
-        catch (DllNotFoundException e)
+        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
         {
             throw new TorchRuntimeException(Explain(path, e.Message), e);
         }
@@ -95,14 +95,20 @@ internal sealed class NativeLocator
 
     private static string Explain(string path, string error)
     {
-        string fix = error.Contains("GLIBCXX", StringComparison.Ordinal)
+        // .NET wraps dlerror()'s one line in a paragraph of generic advice; the dlerror line is what names the fault.
+        string reason = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .LastOrDefault(l => l.Contains(Path.GetFileName(path), StringComparison.Ordinal)) ?? error.Trim();
+        string? external = Environment.GetEnvironmentVariable("DPAG_LIBTORCH_DIR");
+        string fix = reason.Contains("GLIBCXX", StringComparison.Ordinal)
             ? "The system libstdc++ is older than the one TorchSharp was linked with and the automatic fix could not apply. " +
               "Install a newer libstdc++ (conda: `conda env create -f environment.yml`; Debian/Ubuntu: GCC 13's libstdc++6)."
-            : error.Contains("undefined symbol", StringComparison.Ordinal)
+            : reason.Contains("undefined symbol", StringComparison.Ordinal)
                 ? "Another libtorch was loaded first (a system libtorch such as Debian's libtorch-dev, or a second TorchSharp). " +
                   "Call DpAg's runtime initialisation before any torch call, and restart the process or notebook kernel."
-                : "Rebuild the kit (`./scripts/setup.sh`) so that the natives are restored and copied next to DpAg.dll.";
-        return $"Could not load {path}: {error}. {fix}";
+                : !string.IsNullOrEmpty(external) && path.StartsWith(external, StringComparison.Ordinal)
+                    ? $"DPAG_LIBTORCH_DIR={external} must hold a complete libtorch 2.10 lib folder for this platform; fix it or unset it to use the kit's own natives."
+                    : "Rebuild the kit (`./scripts/setup.sh`) so that the natives are restored and copied next to DpAg.dll.";
+        return $"Could not load {path}: {reason.TrimEnd('.')}. {fix}";
     }
 
     internal static string LibraryFile(string name) =>

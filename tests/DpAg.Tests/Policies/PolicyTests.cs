@@ -163,6 +163,26 @@ public class PolicyTests
         var e5 = Assert.Throws<ArgumentException>(() => new DiffusionPolicy(PolicyFixtures.TinyConfig, missing));
         Assert.Contains("no field 'action'", e5.Message);
     }
+
+    [Theory]
+    [InlineData("dp", float.NaN)]
+    [InlineData("dp_ag_released", float.PositiveInfinity)]
+    public void NonFiniteObservationsAreRefusedWithTheKeyAndIndex(string which, float bad)
+    {
+        Torch.Init();
+        using var policy = Make(which);
+        policy.eval();
+        var obs = torch.full(3, 2, 4, 5f);
+        obs[1, 0, 2] = torch.tensor(bad);
+        var e = Assert.Throws<ArgumentException>(() => policy.PredictActionChunk(new Dictionary<string, Tensor> { ["obs"] = obs }));
+        Assert.Contains("observation 'obs'", e.Message);
+        Assert.Contains("at index (1, 0, 2)", e.Message);
+        Assert.Contains(bad.ToString(System.Globalization.CultureInfo.CurrentCulture), e.Message);
+        // Finite observations still give finite actions.
+        obs[1, 0, 2] = torch.tensor(5f);
+        var actions = policy.PredictActionChunk(new Dictionary<string, Tensor> { ["obs"] = obs }, new torch.Generator(1));
+        Assert.True(actions.isfinite().all().item<bool>());
+    }
 }
 
 /// <summary>The released code's costly VJP (second-order graph, then detached) gives exactly the kit's numbers.</summary>
