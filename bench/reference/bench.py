@@ -8,6 +8,9 @@ Prints one JSON object: {"torch": version, "threads": n, "device": ..., "results
 With --serve (what `dpag bench` uses) it prints a ready line and then runs one round per "round" line on stdin, so
 that the kit's rounds and PyTorch's alternate and machine noise hits both alike.
 The result names are the kit's, so `dpag bench` can pair them.
+With --measure-memory VARIANT (0 DP, 1 DP-AG, 2 DP-AG the released way) it builds only that policy, runs --steps
+training steps and prints {"before": bytes, "peak": bytes}: the resident size before the model was built and the
+process's peak (VmHWM), as `dpag bench` measures the kit in a fresh process.
 """
 import argparse
 import json
@@ -22,10 +25,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dpag_reference as ref  # noqa: E402
 
 
+def resident_bytes(field):
+    """VmRSS or VmHWM of this process from /proc/self/status, in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
 class TrainBench:
     """The three policies, their AdamW optimisers and one synthetic batch, built like KitBenchmarks.TrainSteps."""
 
-    def __init__(self, cfg, batch_size, steps, device):
+    def __init__(self, cfg, batch_size, steps, device, only=None):
         self.cfg, self.steps, self.device = cfg, steps, device
         self.sync = (lambda: torch.cuda.synchronize()) if device.type == "cuda" else (lambda: None)
         self.variants = [
@@ -34,6 +46,8 @@ class TrainBench:
             ("train step DP-AG (released code's way)", True,
              lambda p, o, a, n, k: ref.dpag_loss(p, o, a, n, k, released_way=True)["loss"]),
         ]
+        if only is not None:
+            self.variants = [self.variants[only]]
         self.policies, self.optims = [], []
         for _, dpag, _ in self.variants:
             torch.manual_seed(0)
@@ -77,8 +91,17 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--serve", action="store_true",
                     help="print a ready line, then run one round per 'round' line read on stdin (for interleaving with the kit)")
+    ap.add_argument("--measure-memory", type=int, choices=[0, 1, 2], default=None,
+                    help="build only this variant (0 DP, 1 DP-AG, 2 released way), train --steps steps, print resident sizes")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.measure_memory is not None:
+        before = resident_bytes("VmRSS")
+        bench = TrainBench(ref.Config(json.loads(args.config)), args.batch_size, args.steps, torch.device(args.device),
+                           only=args.measure_memory)
+        bench.run_round()
+        print(json.dumps({"before": before, "peak": resident_bytes("VmHWM"), "name": bench.names[0]}))
+        return
     bench = TrainBench(ref.Config(json.loads(args.config)), args.batch_size, args.steps, torch.device(args.device))
     info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "device": args.device,
             "batch_size": args.batch_size, "steps": args.steps, "names": bench.names}

@@ -32,12 +32,10 @@ internal static class EvalCommand
         {
             string dir = parse.GetValue(runDir)!;
             Commands.RequirePhysicsEngine();
-            var spec = PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName));
-            var normalizer = LinearNormalizer.Load(Path.Combine(dir, "normalizer.json"));
+            PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName)); // a bad run folder fails before the runtime starts
             var info = Commands.InitRuntime(parse);
-            using var policy = spec.Create(normalizer);
-            var checkpoint = Trainer.LoadPolicy(policy, dir, ema: true);
-            policy.to(info.Device);
+            var (policy, spec, checkpoint) = PolicyRuns.LoadTrained(dir, info.Device);
+            using var _ = policy;
             if (parse.GetValue(sampler) is { } name)
                 policy.Sampler = spec.Config.Policy.CreateScheduler(name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm);
             if (parse.GetValue(inferenceSteps) is { } n) policy.InferenceSteps = n;

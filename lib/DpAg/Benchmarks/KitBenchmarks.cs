@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DpAg.Data;
 using DpAg.Envs;
+using DpAg.Evaluation;
 using DpAg.Policies;
 using DpAg.Training;
 using TorchSharp;
@@ -26,14 +27,16 @@ public static class KitBenchmarks
     /// <param name="device">Where to run.</param>
     /// <param name="afterRound">Called after each round with its index (-1 for the warm-up round): the place to run a
     /// round of another implementation (the PyTorch reference) so that its rounds alternate with the kit's.</param>
-    public static IReadOnlyList<BenchResult> TrainSteps(DiffusionPolicyConfig size, int batchSize, int stepsPerRound, int rounds, Device device, Action<int>? afterRound = null)
+    /// <param name="label">Appended to each result's name in brackets (e.g. the network size); null for none.</param>
+    public static IReadOnlyList<BenchResult> TrainSteps(DiffusionPolicyConfig size, int batchSize, int stepsPerRound, int rounds, Device device, Action<int>? afterRound = null, string? label = null)
     {
         var normalizer = SyntheticNormalizer(size);
+        string suffix = label is null ? "" : $" [{label}]";
         var variants = new (string Name, Func<DiffusionPolicyBase> Make)[]
         {
-            ("train step DP", () => new DiffusionPolicy(size, normalizer)),
-            ("train step DP-AG (kit)", () => new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = size }, normalizer)),
-            ("train step DP-AG (released code's way)", () => new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = size, EmulateReleasedVjpCost = true }, normalizer)),
+            ("train step DP" + suffix, () => new DiffusionPolicy(size, normalizer)),
+            ("train step DP-AG (kit)" + suffix, () => new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = size }, normalizer)),
+            ("train step DP-AG (released code's way)" + suffix, () => new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = size, EmulateReleasedVjpCost = true }, normalizer)),
         };
         var policies = variants.Select(v => { torch.manual_seed(0); var p = v.Make(); p.to(device); p.train(); return p; }).ToList();
         var optimizers = policies.Select(p => torch.optim.AdamW(p.parameters(), lr: 1e-4)).ToList();
@@ -107,6 +110,94 @@ public static class KitBenchmarks
         return Summarize("simulator env steps per second (one core)", samples, "steps/s");
     }
 
+    /// <summary>
+    /// Wall time of the evaluation protocol (<paramref name="episodes"/> episodes of at most <paramref name="maxSteps"/>
+    /// steps, lockstep) for an untrained <paramref name="size"/> DP with DDIM <paramref name="ddimSteps"/> (an untrained
+    /// policy never finishes early, so every episode runs all its steps: the protocol's worst case), and for a policy
+    /// that holds its position (the simulator and protocol alone).
+    /// </summary>
+    public static IReadOnlyList<BenchResult> EvaluationTime(DiffusionPolicyConfig size, int episodes, int maxSteps, int ddimSteps, Device device)
+    {
+        var config = new PushTEvalConfig
+        {
+            Episodes = episodes, MaxSteps = maxSteps, ObsSteps = size.ObsSteps, ActionSteps = size.ActionSteps,
+            Env = PushTConfig.Classic with { ImageObservations = size.Observation == ObservationKind.Image },
+        };
+        var hold = PushTRunner.Evaluate(_ => new HoldPositionPolicy(size.ActionSteps), config);
+        torch.manual_seed(0);
+        using var policy = new DiffusionPolicy(size, SyntheticNormalizer(size));
+        policy.to(device);
+        policy.eval();
+        policy.Sampler = size.CreateScheduler(SamplerKind.Ddim, ddimSteps);
+        policy.InferenceSteps = ddimSteps;
+        var run = LockstepRunner.Evaluate(new PolicyActor(policy, device, seed: 0), config);
+        string what = $"{episodes} episodes x {run.TotalSteps / Math.Max(1, episodes)} steps";
+        return
+        [
+            Single($"evaluation {what}, DDIM {ddimSteps} (untrained policy)", run.Elapsed.TotalSeconds, "s"),
+            Single($"evaluation {what}, holding position (simulator and protocol only)", hold.Elapsed.TotalSeconds, "s"),
+        ];
+    }
+
+    /// <summary>
+    /// Target coverage and wall time of one trained policy (a run folder) evaluated with each sampler on the same
+    /// <paramref name="episodes"/> test seeds: the quality side of the latency table.
+    /// </summary>
+    public static IReadOnlyList<SamplerCoverage> SamplerCoverages(string runDir, (SamplerKind Kind, int Steps)[] samplers, int episodes, Device device, IProgress<string>? progress = null)
+    {
+        var (policy, spec, checkpoint) = PolicyRuns.LoadTrained(runDir, device);
+        using var _ = policy;
+        var config = new PushTEvalConfig
+        {
+            Episodes = episodes, ObsSteps = spec.Config.Policy.ObsSteps, ActionSteps = spec.Config.Policy.ActionSteps,
+            Env = PushTConfig.Classic with { ImageObservations = spec.Config.Policy.Observation == ObservationKind.Image },
+        };
+        var results = new List<SamplerCoverage>();
+        foreach (var (kind, steps) in samplers)
+        {
+            policy.Sampler = spec.Config.Policy.CreateScheduler(kind, steps);
+            policy.InferenceSteps = steps;
+            var eval = LockstepRunner.Evaluate(new PolicyActor(policy, device, seed: 0), config);
+            var row = new SamplerCoverage($"{kind.ToString().ToUpperInvariant()} {steps}", spec.Name, checkpoint.Step, episodes,
+                eval.MeanScore, eval.MeanMaxCoverage, eval.SuccessRate, eval.Elapsed.TotalSeconds);
+            progress?.Report($"{row.Sampler}: score {row.Score:F3}, {row.Seconds:F0} s");
+            results.Add(row);
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Resident memory of training one variant (0 DP, 1 DP-AG, 2 DP-AG the released way) for <paramref name="steps"/>
+    /// steps in this process: the size before the model is built and the process peak. Meant for a fresh process
+    /// (<c>dpag bench</c> starts one per measurement), where nothing else has raised the peak.
+    /// </summary>
+    public static (long BeforeBytes, long PeakBytes) TrainingMemory(DiffusionPolicyConfig size, int variant, int batchSize, int steps, Device device)
+    {
+        if (variant is < 0 or > 2) throw new ArgumentOutOfRangeException(nameof(variant), variant, "0 DP, 1 DP-AG, 2 DP-AG the released way.");
+        long before = ProcessMemory.CurrentBytes ?? 0;
+        var normalizer = SyntheticNormalizer(size);
+        torch.manual_seed(0);
+        using DiffusionPolicyBase policy = variant == 0
+            ? new DiffusionPolicy(size, normalizer)
+            : new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = size, EmulateReleasedVjpCost = variant == 2 }, normalizer);
+        policy.to(device);
+        policy.train();
+        var optimizer = torch.optim.AdamW(policy.parameters(), lr: 1e-4);
+        var batch = SyntheticBatch(size, batchSize, device);
+        for (int s = 0; s < steps; s++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var loss = policy.ComputeLoss(batch with { Generator = new torch.Generator((ulong)s, device) }).Loss;
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+        }
+        return (before, ProcessMemory.PeakBytes ?? 0);
+    }
+
+    /// <summary>A result measured once (median = min = max).</summary>
+    public static BenchResult Single(string name, double value, string unit) => new(name, value, value, value, unit);
+
     /// <summary>Median, min and max of <paramref name="values"/> (at least one).</summary>
     public static BenchResult Summarize(string name, IReadOnlyList<double> values, string unit)
     {
@@ -140,3 +231,15 @@ public static class KitBenchmarks
         return new PolicyBatch(obs, torch.rand([batch, size.Horizon, size.ActionDim], device: device) * 2 - 1);
     }
 }
+
+/// <summary>One sampler's evaluation of a trained policy (<see cref="KitBenchmarks.SamplerCoverages"/>).</summary>
+/// <param name="Sampler">"DDPM 100", "DDIM 8", ...</param>
+/// <param name="Policy">The run's policy name.</param>
+/// <param name="CheckpointStep">Training step of the evaluated checkpoint.</param>
+/// <param name="Episodes">Test episodes (seeds 100000...).</param>
+/// <param name="Score">Target coverage: mean over episodes of the max reward (the papers' number).</param>
+/// <param name="MeanMaxCoverage">Mean over episodes of the max raw coverage.</param>
+/// <param name="SuccessRate">Fraction of episodes reaching coverage 0.95.</param>
+/// <param name="Seconds">Wall time of the whole evaluation.</param>
+public sealed record SamplerCoverage(string Sampler, string Policy, long CheckpointStep, int Episodes, double Score,
+    double MeanMaxCoverage, double SuccessRate, double Seconds);

@@ -104,6 +104,24 @@ public static class PyTorchReference
         return (doc.RootElement.GetProperty("torch").GetString() ?? "?", results);
     }
 
+    /// <summary>
+    /// Resident memory of PyTorch training one variant (0 DP, 1 DP-AG, 2 DP-AG the released way) for
+    /// <paramref name="steps"/> steps in a fresh interpreter: the size before the model is built and the process peak.
+    /// </summary>
+    public static (long BeforeBytes, long PeakBytes) TrainingMemory(DiffusionPolicyConfig size, int variant, int batchSize, int steps, int threads, string python = DefaultPython)
+    {
+        var scripts = FindScripts() ?? throw new InvalidOperationException("bench/reference/bench.py not found: run from the repository or set DPAG_REFERENCE_DIR.");
+        var run = Run(python,
+        [
+            Path.Combine(scripts, "bench.py"), "--config", ConfigJson(size), "--measure-memory", variant.ToString(CultureInfo.InvariantCulture),
+            "--batch-size", batchSize.ToString(CultureInfo.InvariantCulture), "--steps", steps.ToString(CultureInfo.InvariantCulture),
+            "--threads", threads.ToString(CultureInfo.InvariantCulture),
+        ], TimeSpan.FromMinutes(10));
+        if (run.ExitCode != 0) throw new InvalidOperationException($"PyTorch reference memory run failed (exit {run.ExitCode}): {LastLine(run.Stderr)}");
+        using var doc = JsonDocument.Parse(run.Stdout.Trim().Split('\n').Last());
+        return (doc.RootElement.GetProperty("before").GetInt64(), doc.RootElement.GetProperty("peak").GetInt64());
+    }
+
     private static string LastLine(string text) => text.Trim().Split('\n').LastOrDefault() ?? "";
 }
 

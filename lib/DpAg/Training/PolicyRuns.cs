@@ -38,4 +38,27 @@ public static class PolicyRuns
         };
         return Create(spec, data, config, new TrainerOptions { Device = device, ConsoleWriter = console ?? TextWriter.Null });
     }
+
+    /// <summary>
+    /// The trained policy of a run folder (from <c>dpag train</c> or a notebook): its spec and normaliser, with the EMA
+    /// weights of the latest complete checkpoint, moved to <paramref name="device"/> and in eval mode.
+    /// </summary>
+    public static (DiffusionPolicyBase Policy, PolicySpec Spec, CheckpointInfo Checkpoint) LoadTrained(string runDir, torch.Device? device = null)
+    {
+        var spec = PolicySpec.Load(Path.Combine(runDir, PolicySpec.FileName));
+        var normalizer = LinearNormalizer.Load(Path.Combine(runDir, "normalizer.json"));
+        var policy = spec.Create(normalizer);
+        try
+        {
+            var checkpoint = Trainer.LoadPolicy(policy, runDir, ema: true);
+            if (device is not null) policy.to(device);
+            policy.eval();
+            return (policy, spec, checkpoint);
+        }
+        catch
+        {
+            policy.Dispose();
+            throw;
+        }
+    }
 }
