@@ -7,6 +7,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 scripts/setup.sh
+# Everything the job needs (simulator, notebook kernel, TorchSharp), checked before hours of work; problems come with fixes.
+scripts/dpag doctor > /dev/null
 budget="${DPAG_BUDGET:-real}"
 log() { printf '[main %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 if [ "$budget" = ci ]; then
