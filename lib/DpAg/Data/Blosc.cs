@@ -43,6 +43,19 @@ public static class Blosc
     /// <param name="key">Array key, used in error messages.</param>
     public static byte[] Decompress(ReadOnlySpan<byte> src, int expectedSize, string? path = null, string? key = null)
     {
+        var dest = new byte[expectedSize];
+        DecompressInto(src, dest, path, key);
+        return dest;
+    }
+
+    /// <summary>
+    /// Decodes a Blosc1 buffer into <paramref name="dest"/>, whose length is the uncompressed size expected. Readers of
+    /// large arrays decode every chunk into one pooled buffer: a fresh array per chunk lands on the large-object heap,
+    /// which the GC collects so rarely that a multi-gigabyte load would hold a second copy's worth of dead chunks.
+    /// </summary>
+    public static void DecompressInto(ReadOnlySpan<byte> src, Span<byte> dest, string? path = null, string? key = null)
+    {
+        int expectedSize = dest.Length;
         string where = ZarrDataType.Where(path, key);
         DatasetFormatException Fail(string what) => new($"{where}corrupt Blosc chunk: {what}.", path, key);
         if (src.Length < HeaderSize) throw Fail($"{src.Length} bytes is shorter than the 16-byte Blosc header (truncated file?)");
@@ -56,8 +69,7 @@ public static class Blosc
         if ((flags & FlagReserved) != 0) throw Fail($"header flags 0x{flags:x2} set the reserved bit 0x08");
         if (nbytes != expectedSize) throw Fail($"header says {nbytes} uncompressed bytes, expected {expectedSize} (chunk shape x item size)");
         if (cbytes < HeaderSize || cbytes > src.Length) throw Fail($"header says {cbytes} compressed bytes but the buffer has {src.Length} (truncated file?)");
-        var dest = new byte[nbytes];
-        if (nbytes == 0) return dest;
+        if (nbytes == 0) return;
         if (typeSize <= 0) throw Fail("typesize 0 in header");
         if (blockSize <= 0 || blockSize > nbytes) throw Fail($"blocksize {blockSize} in header, expected 1..{nbytes} (nbytes)");
         src = src[..cbytes];
@@ -65,7 +77,7 @@ public static class Blosc
         {
             if (cbytes != nbytes + HeaderSize) throw Fail($"memcpyed buffer of {cbytes} bytes, expected {nbytes + HeaderSize}");
             src.Slice(HeaderSize, nbytes).CopyTo(dest);
-            return dest;
+            return;
         }
         int codec = flags >> 5;
         string codecName = codec < CodecNames.Length ? CodecNames[codec] : $"#{codec}";
@@ -76,39 +88,42 @@ public static class Blosc
         if (leftover > 0) nblocks++;
         if (nblocks > (cbytes - HeaderSize) / 4) throw Fail($"{nblocks} block offsets do not fit in {cbytes} bytes");
         bool dontSplit = (flags & FlagDontSplit) != 0;
-        var tmp = new byte[blockSize];
-        for (int b = 0; b < nblocks; b++)
+        byte[] tmp = System.Buffers.ArrayPool<byte>.Shared.Rent(blockSize);
+        try
         {
-            bool isLeftover = b == nblocks - 1 && leftover > 0;
-            int bsize = isLeftover ? leftover : blockSize;
-            int offset = BinaryPrimitives.ReadInt32LittleEndian(src[(HeaderSize + 4 * b)..]);
-            bool doShuffle = (flags & FlagShuffle) != 0 && typeSize > 1;
-            bool doBitShuffle = (flags & FlagBitShuffle) != 0 && bsize >= typeSize;
-            var outBlock = dest.AsSpan(b * blockSize, bsize);
-            var target = doShuffle || doBitShuffle ? tmp.AsSpan(0, bsize) : outBlock;
-            int nsplits = !dontSplit && typeSize <= MaxSplits && bsize / typeSize >= MinBufferSize && !isLeftover ? typeSize : 1;
-            int neblock = bsize / nsplits;
-            if (neblock * nsplits != bsize) throw Fail($"block {b} of {bsize} bytes does not split into {nsplits} streams");
-            for (int j = 0; j < nsplits; j++)
+            for (int b = 0; b < nblocks; b++)
             {
-                if (offset < 0 || offset > cbytes - 4) throw Fail($"block {b} stream {j} starts at {offset}, outside the {cbytes}-byte buffer");
-                int csize = BinaryPrimitives.ReadInt32LittleEndian(src[offset..]);
-                offset += 4;
-                if (csize < 0 || csize > cbytes - offset) throw Fail($"block {b} stream {j} claims {csize} bytes, only {cbytes - offset} remain (truncated?)");
-                var part = target.Slice(j * neblock, neblock);
-                var stream = src.Slice(offset, csize);
-                if (csize == neblock) stream.CopyTo(part);
-                else
+                bool isLeftover = b == nblocks - 1 && leftover > 0;
+                int bsize = isLeftover ? leftover : blockSize;
+                int offset = BinaryPrimitives.ReadInt32LittleEndian(src[(HeaderSize + 4 * b)..]);
+                bool doShuffle = (flags & FlagShuffle) != 0 && typeSize > 1;
+                bool doBitShuffle = (flags & FlagBitShuffle) != 0 && bsize >= typeSize;
+                var outBlock = dest.Slice(b * blockSize, bsize);
+                var target = doShuffle || doBitShuffle ? tmp.AsSpan(0, bsize) : outBlock;
+                int nsplits = !dontSplit && typeSize <= MaxSplits && bsize / typeSize >= MinBufferSize && !isLeftover ? typeSize : 1;
+                int neblock = bsize / nsplits;
+                if (neblock * nsplits != bsize) throw Fail($"block {b} of {bsize} bytes does not split into {nsplits} streams");
+                for (int j = 0; j < nsplits; j++)
                 {
-                    int got = DecodeInner(codec, stream, part);
-                    if (got != neblock) throw Fail($"block {b} stream {j} ({codecName}) decoded to {(got < 0 ? "an error" : got + " bytes")}, expected {neblock}");
+                    if (offset < 0 || offset > cbytes - 4) throw Fail($"block {b} stream {j} starts at {offset}, outside the {cbytes}-byte buffer");
+                    int csize = BinaryPrimitives.ReadInt32LittleEndian(src[offset..]);
+                    offset += 4;
+                    if (csize < 0 || csize > cbytes - offset) throw Fail($"block {b} stream {j} claims {csize} bytes, only {cbytes - offset} remain (truncated?)");
+                    var part = target.Slice(j * neblock, neblock);
+                    var stream = src.Slice(offset, csize);
+                    if (csize == neblock) stream.CopyTo(part);
+                    else
+                    {
+                        int got = DecodeInner(codec, stream, part);
+                        if (got != neblock) throw Fail($"block {b} stream {j} ({codecName}) decoded to {(got < 0 ? "an error" : got + " bytes")}, expected {neblock}");
+                    }
+                    offset += csize;
                 }
-                offset += csize;
+                if (doShuffle) Shuffle.ByteUnshuffle(target, outBlock, typeSize);
+                else if (doBitShuffle) Shuffle.BitUnshuffle(target, outBlock, typeSize);
             }
-            if (doShuffle) Shuffle.ByteUnshuffle(target, outBlock, typeSize);
-            else if (doBitShuffle) Shuffle.BitUnshuffle(target, outBlock, typeSize);
         }
-        return dest;
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(tmp); }
     }
 
     private static int DecodeInner(int codec, ReadOnlySpan<byte> src, Span<byte> dst)

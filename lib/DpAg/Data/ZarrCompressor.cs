@@ -22,6 +22,10 @@ public abstract record ZarrCompressor
     /// <summary>Decompresses one chunk that must hold exactly <paramref name="expectedSize"/> bytes.</summary>
     public abstract byte[] Decode(ReadOnlySpan<byte> data, int expectedSize, string? path = null, string? key = null);
 
+    /// <summary>Decodes into <paramref name="destination"/> (its length is the size expected); codecs that can, skip the copy.</summary>
+    public virtual void DecodeInto(ReadOnlySpan<byte> data, Span<byte> destination, string? path = null, string? key = null) =>
+        Decode(data, destination.Length, path, key).CopyTo(destination);
+
     /// <summary>The JSON object written into <c>.zarray</c>.</summary>
     public abstract JsonObject ToJson();
 
@@ -81,6 +85,10 @@ public sealed record BloscCompressor(string CName = "lz4", int CLevel = 5, Blosc
     /// <inheritdoc />
     public override byte[] Decode(ReadOnlySpan<byte> data, int expectedSize, string? path = null, string? key = null) =>
         Blosc.Decompress(data, expectedSize, path, key);
+
+    /// <inheritdoc />
+    public override void DecodeInto(ReadOnlySpan<byte> data, Span<byte> destination, string? path = null, string? key = null) =>
+        Blosc.DecompressInto(data, destination, path, key);
 
     /// <inheritdoc />
     public override JsonObject ToJson() => new()

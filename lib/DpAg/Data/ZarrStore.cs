@@ -65,17 +65,26 @@ public static class ZarrStore
                 string chunkKey = meta.ChunkKey(index);
                 var file = Path.Combine(dir, chunkKey.Replace('/', Path.DirectorySeparatorChar));
                 if (!File.Exists(file)) return;
-                byte[] raw = File.ReadAllBytes(file);
-                byte[] bytes;
-                if (meta.Compressor is null)
+                // Pooled buffers: per-chunk arrays would pile up on the large-object heap (see Blosc.DecompressInto).
+                var pool = System.Buffers.ArrayPool<byte>.Shared;
+                byte[] raw = ReadPooled(file, pool, out int rawLength);
+                byte[] bytes = meta.Compressor is null ? raw : pool.Rent(chunkBytes);
+                try
                 {
-                    if (raw.Length != chunkBytes)
-                        throw new DatasetFormatException($"{file}: raw chunk of {raw.Length} bytes, expected {chunkBytes} (chunks [{string.Join(", ", meta.Chunks)}] x {item} bytes; truncated file?).", file, key);
-                    bytes = raw;
+                    if (meta.Compressor is null)
+                    {
+                        if (rawLength != chunkBytes)
+                            throw new DatasetFormatException($"{file}: raw chunk of {rawLength} bytes, expected {chunkBytes} (chunks [{string.Join(", ", meta.Chunks)}] x {item} bytes; truncated file?).", file, key);
+                    }
+                    else meta.Compressor.DecodeInto(raw.AsSpan(0, rawLength), bytes.AsSpan(0, chunkBytes), file, key);
+                    if (meta.DataType.NeedsSwap) Swap(bytes.AsSpan(0, chunkBytes), item);
+                    CopyChunk(meta, index, bytes, result, toChunk: false);
                 }
-                else bytes = meta.Compressor.Decode(raw, chunkBytes, file, key);
-                if (meta.DataType.NeedsSwap) Swap(bytes, item);
-                CopyChunk(meta, index, bytes, result, toChunk: false);
+                finally
+                {
+                    if (!ReferenceEquals(bytes, raw)) pool.Return(bytes);
+                    pool.Return(raw);
+                }
             }
             catch (Exception e) when (e is DatasetFormatException or IOException or UnauthorizedAccessException)
             {
@@ -232,9 +241,27 @@ public static class ZarrStore
         }
     }
 
-    private static void Swap(byte[] bytes, int item)
+    private static void Swap(Span<byte> bytes, int item)
     {
-        for (int i = 0; i + item <= bytes.Length; i += item) bytes.AsSpan(i, item).Reverse();
+        for (int i = 0; i + item <= bytes.Length; i += item) bytes.Slice(i, item).Reverse();
+    }
+
+    /// <summary>A chunk file's bytes in a buffer rented from <paramref name="pool"/> (return it); its length in <paramref name="length"/>.</summary>
+    private static byte[] ReadPooled(string file, System.Buffers.ArrayPool<byte> pool, out int length)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        length = checked((int)stream.Length);
+        var buffer = pool.Rent(Math.Max(1, length));
+        try
+        {
+            stream.ReadExactly(buffer, 0, length);
+            return buffer;
+        }
+        catch
+        {
+            pool.Return(buffer);
+            throw;
+        }
     }
 
     internal static string Folder(string store, string key) =>

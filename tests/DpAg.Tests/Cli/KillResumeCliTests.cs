@@ -4,9 +4,9 @@ using DpAg.Tests.Data;
 namespace DpAg.Tests.Cli;
 
 /// <summary>
-/// Kills a real `dpag train` process (SIGKILL: no chance to clean up, possibly inside a checkpoint write) at a random
-/// moment, runs the same command again, and requires the result to equal an uninterrupted run byte for byte
-/// (same thread count, CPU).
+/// Kills a real `dpag train` process (SIGKILL: no chance to clean up, possibly inside a checkpoint write) at random
+/// moments, three times, running the same command again after each, and requires the result to equal an uninterrupted
+/// run byte for byte (same thread count, CPU).
 /// </summary>
 public class KillResumeCliTests
 {
@@ -22,12 +22,16 @@ public class KillResumeCliTests
                 "--batch-size", "8", "--warmup", "5", "--checkpoint-every", "4", "--threads", "1", "--seed", "3"];
             string killed = Path.Combine(dir, "killed"), reference = Path.Combine(dir, "reference");
 
-            int killAfterRows = new Random().Next(6, 40);
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(CliRunner.CliDll);
-            foreach (var a in Args(killed)) start.ArgumentList.Add(a);
-            using (var child = Process.Start(start)!)
+            // Three kills at random, increasing moments; each time the same command starts again from the last checkpoint.
+            var random = new Random();
+            int first = random.Next(4, 16), second = random.Next(first + 6, 30), third = random.Next(second + 6, 46);
+            int[] killAtRows = [first, second, third];
+            foreach (int killAfterRows in killAtRows)
             {
+                var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+                start.ArgumentList.Add(CliRunner.CliDll);
+                foreach (var a in Args(killed)) start.ArgumentList.Add(a);
+                using var child = Process.Start(start)!;
                 child.OutputDataReceived += (_, _) => { };
                 child.ErrorDataReceived += (_, _) => { };
                 child.BeginOutputReadLine(); child.BeginErrorReadLine();
@@ -42,6 +46,7 @@ public class KillResumeCliTests
                 child.Kill(entireProcessTree: true);
                 child.WaitForExit();
             }
+            string kills = $"kills after rows {string.Join(", ", killAtRows)}";
 
             var (code, output, err) = CliRunner.Run(Args(killed));
             Assert.True(code == 0, $"the resumed run failed ({code}): {err}");
@@ -51,7 +56,7 @@ public class KillResumeCliTests
 
             foreach (var file in new[] { "model.bin", "ema.bin", "optimizer.bin" })
                 Assert.True(File.ReadAllBytes(Latest(killed, file)).AsSpan().SequenceEqual(File.ReadAllBytes(Latest(reference, file))),
-                    $"{file} differs after a kill at row {killAfterRows} and a resume");
+                    $"{file} differs after {kills} and resumes");
             Assert.Equal(File.ReadAllLines(Path.Combine(reference, "metrics.csv")), File.ReadAllLines(Path.Combine(killed, "metrics.csv")));
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }

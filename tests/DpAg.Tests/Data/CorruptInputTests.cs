@@ -150,6 +150,14 @@ public sealed class CorruptInputTests
         ZarrStore.WriteArray(s, "data/state", ZarrArray.Create(state, 15, 5), [4, 5], ZarrCompressor.Default);
         Assert.Contains("NaN at step 7", Fails(s).Message);
         Assert.Contains("expected finite values", Fails(s).Message);
+
+        // Actions too: a NaN action would train the policy towards NaN.
+        state[7 * 5 + 2] = 1f;
+        ZarrStore.WriteArray(s, "data/state", ZarrArray.Create(state, 15, 5), [4, 5], ZarrCompressor.Default);
+        var action = ReplayBuffer.Open(s)["action"].As<float>();
+        action[11 * 2 + 1] = float.NegativeInfinity;
+        ZarrStore.WriteArray(s, "data/action", ZarrArray.Create(action, 15, 2), [4, 2], ZarrCompressor.Default);
+        Assert.Contains("data/action holds -∞ at step 11", Fails(s).Message.Replace("-Infinity", "-∞"));
     }
 
     [Fact]
