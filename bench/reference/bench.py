@@ -23,15 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dpag_reference as ref  # noqa: E402
-
-
-def resident_bytes(field):
-    """VmRSS or VmHWM of this process from /proc/self/status, in bytes."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"/proc/self/status has no {field}")
+from procmem import resident_bytes  # noqa: E402
 
 
 class TrainBench:

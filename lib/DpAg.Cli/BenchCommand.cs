@@ -139,6 +139,17 @@ internal static class BenchCommand
                     all.Add(KitBenchmarks.Single($"dataset peak RSS ({what})", load.PeakBytes / 1e6, "MB"));
                     all.Add(KitBenchmarks.Single($"dataset RSS before loading ({what})", load.BeforeBytes / 1e6, "MB"));
                     all.Add(KitBenchmarks.Single($"dataset data size ({what})", load.DataBytes / 1e6, "MB"));
+                    if (!parse.GetValue(noPytorch))
+                    {
+                        var (py, detail) = PyTorchReference.DatasetLoad(store, py2);
+                        if (py is not null)
+                        {
+                            all.Add(KitBenchmarks.Single($"zarr-python dataset load time ({what})", py.Seconds, "s"));
+                            all.Add(KitBenchmarks.Single($"zarr-python dataset peak RSS ({what})", py.PeakBytes / 1e6, "MB"));
+                            all.Add(KitBenchmarks.Single($"zarr-python dataset RSS before loading ({what})", py.BeforeBytes / 1e6, "MB"));
+                        }
+                        else Console.Error.WriteLine($"dpag bench: zarr-python dataset load not measured: {detail}");
+                    }
                 }
                 finally { if (Directory.Exists(store)) Directory.Delete(store, recursive: true); }
             }
@@ -191,6 +202,11 @@ internal static class BenchCommand
             {
                 string what = dataRow.Name["dataset data size ".Length..];
                 ratios[$"dataset peak RSS growth / data size {what}"] = (Get($"dataset peak RSS {what}") - Get($"dataset RSS before loading {what}")) / dataRow.Median;
+                if (Has($"zarr-python dataset load time {what}"))
+                {
+                    ratios[$"zarr-python dataset peak RSS growth / data size {what}"] = (Get($"zarr-python dataset peak RSS {what}") - Get($"zarr-python dataset RSS before loading {what}")) / dataRow.Median;
+                    ratios[$"kit / zarr-python dataset load time {what}"] = Get($"dataset load time {what}") / Get($"zarr-python dataset load time {what}");
+                }
             }
             foreach (var group in coverage.GroupBy(c => c.Policy + " @ " + c.CheckpointStep))
             {
@@ -212,7 +228,7 @@ internal static class BenchCommand
             if (paperSizes.Length > 0)
                 md.AppendLine(CultureInfo.InvariantCulture, $"- the paper's sizes ([pusht-lowdim], [pusht-image]): batch {b}, {pr} interleaved rounds of 1 step (the PyTorch reference covers the low-dim policies only)");
             md.AppendLine(CultureInfo.InvariantCulture, $"- {referenceNote}");
-            md.AppendLine("- memory: peak resident set size (VmHWM) of a fresh process that builds one policy and trains it for 2 steps, and its size before the model was built; the dataset is a synthetic store of the official Push-T size, loaded in a fresh process").AppendLine();
+            md.AppendLine("- memory: peak resident set size (VmHWM) of a fresh process that builds one policy and trains it for 2 steps, and its size before the model was built; the dataset is a synthetic image store (the official Push-T size is 25,650 frames) loaded in a fresh process by the kit and by zarr-python (bench/reference/load_dataset.py, as diffusion_policy's ReplayBuffer.copy_from_path)").AppendLine();
             md.AppendLine("| measurement | median | min | max | unit |").AppendLine("| --- | ---: | ---: | ---: | --- |");
             foreach (var x in all) md.AppendLine(CultureInfo.InvariantCulture, $"| {x.Name} | {x.Median:G4} | {x.Min:G4} | {x.Max:G4} | {x.Unit} |");
             if (coverage.Count > 0)

@@ -122,6 +122,25 @@ public static class PyTorchReference
         return (doc.RootElement.GetProperty("before").GetInt64(), doc.RootElement.GetProperty("peak").GetInt64());
     }
 
+    /// <summary>
+    /// zarr-python's cost of loading <paramref name="store"/> into numpy (bench/reference/load_dataset.py, the way
+    /// diffusion_policy's ReplayBuffer.copy_from_path loads the image dataset) in a fresh interpreter; null (with the
+    /// reason) when the interpreter has no zarr.
+    /// </summary>
+    public static (DatasetLoadBenchmark.Result? Result, string Detail) DatasetLoad(string store, string python = DefaultPython)
+    {
+        var scripts = FindScripts();
+        if (scripts is null) return (null, "bench/reference not found");
+        if (!File.Exists(python)) return (null, $"{python} not found");
+        var run = Run(python, [Path.Combine(scripts, "load_dataset.py"), store], TimeSpan.FromMinutes(10));
+        if (run.ExitCode != 0) return (null, $"load_dataset.py failed (apt-get install python3-zarr): {LastLine(run.Stderr)}");
+        using var doc = JsonDocument.Parse(run.Stdout.Trim().Split('\n').Last());
+        var r = doc.RootElement;
+        return (new DatasetLoadBenchmark.Result(r.GetProperty("frames").GetInt32(), r.GetProperty("seconds").GetDouble(),
+            r.GetProperty("before").GetInt64(), r.GetProperty("peak").GetInt64(), r.GetProperty("data_bytes").GetInt64()),
+            $"zarr {r.GetProperty("zarr").GetString()}");
+    }
+
     private static string LastLine(string text) => text.Trim().Split('\n').LastOrDefault() ?? "";
 }
 
