@@ -26,12 +26,16 @@ public class NotebookTests(ITestOutputHelper output)
         }
     }
 
+    private static readonly object TimesLock = new();
+
     [Theory]
     [MemberData(nameof(AllNotebooks))]
     public void NotebookRunsTopToBottom(string notebook)
     {
         var executed = NotebookRunner.Execute(notebook);
-        output.WriteLine($"{notebook}: executed in {executed.Elapsed.TotalSeconds:F1} s (CI budget)");
+        string line = $"{notebook}: executed in {executed.Elapsed.TotalSeconds:F1} s (CI budget)";
+        output.WriteLine(line);
+        lock (TimesLock) File.AppendAllText(Path.Combine(NotebookRunner.RepoRoot, "artifacts", "notebooks", "ci-times.txt"), line + "\n");
         executed.AssertNoErrors();
         Assert.True(KeyOutputs.ContainsKey(notebook), $"{notebook} has no key-output check; add one to {nameof(KeyOutputs)}.");
         KeyOutputs[notebook](executed);
