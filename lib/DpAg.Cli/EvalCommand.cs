@@ -21,12 +21,13 @@ internal static class EvalCommand
         var maxSteps = new Option<int>("--max-steps") { Description = "Env steps per episode (protocol: 300).", DefaultValueFactory = _ => 300 };
         var sampler = new Option<string?>("--sampler") { Description = "ddpm or ddim (default: the policy's)." };
         var inferenceSteps = new Option<int?>("--inference-steps") { Description = "Reverse steps (default: the policy's)." };
+        var noiseScale = new Option<double>("--noise-scale") { Description = "Multiply the network's output before each reverse step: 1 samples as the released codes do; 0.4 undoes the released DP-AG's 1/0.4 training target (needed for DDIM with few steps).", DefaultValueFactory = _ => 1.0 };
         var gifs = new Option<int>("--gifs") { Description = "Episodes to save as GIF animations.", DefaultValueFactory = _ => 2 };
         var dynamic = new Option<bool>("--dynamic") { Description = "Dynamic Push-T (moving ball disturbance)." };
         var output = new Option<string?>("--output") { Description = "Folder for eval.json and GIFs (default: <run-dir>/eval)." };
         var command = new Command("eval", "Evaluate a trained policy in the Push-T simulator: coverage, success, jerk, rollout GIFs.")
         {
-            runDir, episodes, firstSeed, maxSteps, sampler, inferenceSteps, gifs, dynamic, output,
+            runDir, episodes, firstSeed, maxSteps, sampler, inferenceSteps, noiseScale, gifs, dynamic, output,
         }.WithRuntimeOptions();
         command.SetAction(parse => Commands.Guarded(() =>
         {
@@ -39,6 +40,7 @@ internal static class EvalCommand
             if (parse.GetValue(sampler) is { } name)
                 policy.Sampler = spec.Config.Policy.CreateScheduler(name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm);
             if (parse.GetValue(inferenceSteps) is { } n) policy.InferenceSteps = n;
+            policy.InferenceNoiseScale = parse.GetValue(noiseScale);
             var config = new PushTEvalConfig
             {
                 Episodes = parse.GetValue(episodes), FirstSeed = parse.GetValue(firstSeed), MaxSteps = parse.GetValue(maxSteps),
@@ -59,6 +61,7 @@ internal static class EvalCommand
             {
                 policy = spec.Name, checkpoint_step = checkpoint.Step, sampler = policy.Sampler.GetType().Name,
                 inference_steps = policy.InferenceSteps > 0 ? policy.InferenceSteps : spec.Config.Policy.NumInferenceSteps,
+                noise_scale = policy.InferenceNoiseScale,
                 episodes = result.Episodes.Count, mean_score = result.MeanScore, mean_max_coverage = result.MeanMaxCoverage,
                 success_rate = result.SuccessRate, mean_agent_jerk = result.MeanAgentJerk, mean_action_jerk = result.MeanActionJerk,
                 seconds = result.Elapsed.TotalSeconds,

@@ -153,12 +153,19 @@ public static class KitBenchmarks
             Env = PushTConfig.Classic with { ImageObservations = spec.Config.Policy.Observation == ObservationKind.Image },
         };
         var results = new List<SamplerCoverage>();
-        foreach (var (kind, steps) in samplers)
+        // A policy trained on a scaled target (the released DP-AG: noise / 0.4) is also sampled with the output rescaled.
+        double targetScale = spec.Config.Loss.DenoisingTargetScale;
+        var runsToDo = samplers.Select(s => (s.Kind, s.Steps, Scale: 1.0)).ToList();
+        if (spec.Kind == PolicyKind.DpAg && targetScale != 1.0)
+            runsToDo.AddRange(samplers.Where(s => s.Kind == SamplerKind.Ddim).Select(s => (s.Kind, s.Steps, Scale: 1.0 / targetScale)));
+        foreach (var (kind, steps, scale) in runsToDo)
         {
             policy.Sampler = spec.Config.Policy.CreateScheduler(kind, steps);
             policy.InferenceSteps = steps;
+            policy.InferenceNoiseScale = scale;
             var eval = LockstepRunner.Evaluate(new PolicyActor(policy, device, seed: 0), config);
-            var row = new SamplerCoverage($"{kind.ToString().ToUpperInvariant()} {steps}", spec.Name, checkpoint.Step, episodes,
+            string name = $"{kind.ToString().ToUpperInvariant()} {steps}" + (scale == 1.0 ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $", output x{scale:0.##}"));
+            var row = new SamplerCoverage(name, spec.Name, checkpoint.Step, episodes,
                 eval.MeanScore, eval.MeanMaxCoverage, eval.SuccessRate, eval.Elapsed.TotalSeconds);
             progress?.Report($"{row.Sampler}: score {row.Score:F3}, {row.Seconds:F0} s");
             results.Add(row);

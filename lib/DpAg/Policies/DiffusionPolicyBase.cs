@@ -63,6 +63,20 @@ public abstract class DiffusionPolicyBase : PolicyBase
     /// <summary>Inference steps for <see cref="Sampler"/>.</summary>
     public int InferenceSteps { get; set; }
 
+    /// <summary>
+    /// Multiplies the network's output before each reverse step (default 1, as both released codes sample). The released
+    /// DP-AG trains on noise / 0.4, so its output is 2.5 times the noise; 0.4 gives the sampler the noise it expects.
+    /// DDPM with x0 clipping tolerates the mismatch; DDIM with few steps does not (<c>dpag bench --coverage-run</c>).
+    /// </summary>
+    public double InferenceNoiseScale
+    {
+        get => _inferenceNoiseScale;
+        set => _inferenceNoiseScale = double.IsFinite(value) && value > 0 ? value
+            : throw new ArgumentException($"InferenceNoiseScale = {value}; use a positive finite factor (1 = as trained, 0.4 = undo the released 1/0.4 target).", nameof(value));
+    }
+
+    private double _inferenceNoiseScale = 1.0;
+
     /// <inheritdoc/>
     public override int ObsSteps => Config.ObsSteps;
     /// <inheritdoc/>
@@ -173,6 +187,7 @@ public abstract class DiffusionPolicyBase : PolicyBase
             using var stepScope = torch.NewDisposeScope();
             var before = latent;
             var eps = PredictNoiseForStep(x, k, condition, ref latent);
+            if (_inferenceNoiseScale != 1.0) eps = eps * _inferenceNoiseScale;
             if (!ReferenceEquals(before, latent)) latent.MoveToOuterDisposeScope();
             x = Sampler.Step(eps, k, x, generator).PrevSample.MoveToOuterDisposeScope();
             ++i;

@@ -164,6 +164,28 @@ public class PolicyTests
         Assert.Contains("no field 'action'", e5.Message);
     }
 
+    [Fact]
+    public void InferenceNoiseScaleRescalesTheOutputTheSamplerSees()
+    {
+        Torch.Init();
+        using var policy = (DiffusionPolicyBase)Make("dp");
+        policy.eval();
+        var obs = new Dictionary<string, Tensor> { ["obs"] = torch.full(2, 2, 4, 5f) };
+        // Same weights, same noise: only the factor on the network output differs, so the samples must differ, and scale 1
+        // must be exactly the default.
+        policy.Sampler = policy.Config.CreateScheduler(SamplerKind.Ddim, 1);
+        policy.InferenceSteps = 1;
+        var plain = policy.PredictActionChunk(obs, new torch.Generator(4));
+        Assert.Equal(1.0, policy.InferenceNoiseScale);
+        policy.InferenceNoiseScale = 0.4;
+        var scaled = policy.PredictActionChunk(obs, new torch.Generator(4));
+        Assert.False(torch.allclose(plain, scaled), "a rescaled output must change the sample");
+        policy.InferenceNoiseScale = 1.0;
+        Assert.True(torch.allclose(plain, policy.PredictActionChunk(obs, new torch.Generator(4)), rtol: 0, atol: 0), "scale 1 is the default behaviour");
+        Assert.Throws<ArgumentException>(() => policy.InferenceNoiseScale = 0);
+        Assert.Throws<ArgumentException>(() => policy.InferenceNoiseScale = double.NaN);
+    }
+
     [Theory]
     [InlineData("dp", float.NaN)]
     [InlineData("dp_ag_released", float.PositiveInfinity)]
