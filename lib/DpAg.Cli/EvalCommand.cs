@@ -41,14 +41,10 @@ internal static class EvalCommand
                 policy.Sampler = spec.Config.Policy.CreateScheduler(name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm);
             if (parse.GetValue(inferenceSteps) is { } n) policy.InferenceSteps = n;
             policy.InferenceNoiseScale = parse.GetValue(noiseScale);
-            var config = new PushTEvalConfig
+            var config = PushTEvalConfig.For(spec.Config.Policy, parse.GetValue(dynamic) ? PushTConfig.Dynamic : PushTConfig.Classic) with
             {
                 Episodes = parse.GetValue(episodes), FirstSeed = parse.GetValue(firstSeed), MaxSteps = parse.GetValue(maxSteps),
-                ObsSteps = spec.Config.Policy.ObsSteps, ActionSteps = spec.Config.Policy.ActionSteps, GifEpisodes = parse.GetValue(gifs),
-                Env = (parse.GetValue(dynamic) ? PushTConfig.Dynamic : PushTConfig.Classic) with
-                {
-                    ImageObservations = spec.Config.Policy.Observation == ObservationKind.Image,
-                },
+                GifEpisodes = parse.GetValue(gifs),
             };
             var result = LockstepRunner.Evaluate(new PolicyActor(policy, info.Device, parse.GetValue(Commands.Seed)), config,
                 new Progress<(int Finished, long Steps)>(p => Console.Error.Write($"\r  {p.Finished}/{config.Episodes} episodes done, {p.Steps} env steps")));

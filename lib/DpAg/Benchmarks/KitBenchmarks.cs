@@ -118,11 +118,7 @@ public static class KitBenchmarks
     /// </summary>
     public static IReadOnlyList<BenchResult> EvaluationTime(DiffusionPolicyConfig size, int episodes, int maxSteps, int ddimSteps, Device device)
     {
-        var config = new PushTEvalConfig
-        {
-            Episodes = episodes, MaxSteps = maxSteps, ObsSteps = size.ObsSteps, ActionSteps = size.ActionSteps,
-            Env = PushTConfig.Classic with { ImageObservations = size.Observation == ObservationKind.Image },
-        };
+        var config = PushTEvalConfig.For(size) with { Episodes = episodes, MaxSteps = maxSteps };
         var hold = PushTRunner.Evaluate(_ => new HoldPositionPolicy(size.ActionSteps), config);
         torch.manual_seed(0);
         using var policy = new DiffusionPolicy(size, SyntheticNormalizer(size));
@@ -147,11 +143,7 @@ public static class KitBenchmarks
     {
         var (policy, spec, checkpoint) = PolicyRuns.LoadTrained(runDir, device);
         using var _ = policy;
-        var config = new PushTEvalConfig
-        {
-            Episodes = episodes, ObsSteps = spec.Config.Policy.ObsSteps, ActionSteps = spec.Config.Policy.ActionSteps,
-            Env = PushTConfig.Classic with { ImageObservations = spec.Config.Policy.Observation == ObservationKind.Image },
-        };
+        var config = PushTEvalConfig.For(spec.Config.Policy) with { Episodes = episodes };
         var results = new List<SamplerCoverage>();
         // A policy trained on a scaled target (the released DP-AG: noise / 0.4) is also sampled with the output rescaled.
         double targetScale = spec.Config.Loss.DenoisingTargetScale;

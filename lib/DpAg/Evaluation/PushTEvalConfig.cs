@@ -5,6 +5,20 @@ namespace DpAg.Evaluation;
 /// <summary>The Push-T evaluation protocol (docs pusht.md "Evaluation protocol"); defaults are the reference values.</summary>
 public sealed record PushTEvalConfig
 {
+    /// <summary>
+    /// The protocol for a policy of this shape: its observation and action steps, and image observations when it uses
+    /// images, in <paramref name="env"/> (default <see cref="PushTConfig.Classic"/>).
+    /// </summary>
+    public static PushTEvalConfig For(DpAg.Policies.DiffusionPolicyConfig policy, PushTConfig? env = null)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return new PushTEvalConfig
+        {
+            ObsSteps = policy.ObsSteps, ActionSteps = policy.ActionSteps,
+            Env = (env ?? PushTConfig.Classic) with { ImageObservations = policy.Observation == DpAg.Policies.ObservationKind.Image },
+        };
+    }
+
     /// <summary>Number of test episodes (50).</summary>
     public int Episodes { get; init; } = 50;
 
