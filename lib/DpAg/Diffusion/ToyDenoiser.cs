@@ -20,9 +20,9 @@ public sealed class ToyDenoiser : Module<Tensor, Tensor, Tensor>
         if (dim < 1 || hidden < 1) throw new ArgumentException($"ToyDenoiser: dim and hidden must be positive; got {dim}, {hidden}.");
         step_embedding = new SinusoidalPosEmb(stepEmbedDim);
         net = Sequential(
-            Linear(dim + stepEmbedDim, hidden), Mish(),
-            Linear(hidden, hidden), Mish(),
-            Linear(hidden, hidden), Mish(),
+            Linear(dim + stepEmbedDim, hidden), new Mish(),
+            Linear(hidden, hidden), new Mish(),
+            Linear(hidden, hidden), new Mish(),
             Linear(hidden, dim));
         RegisterComponents();
     }

@@ -40,7 +40,7 @@ public sealed class ConditionalResidualBlock1D : Module<Tensor, Tensor, Tensor>
             new Conv1dBlock(outChannels, outChannels, kernelSize, nGroups, device));
         // PyTorch: Sequential(Mish, Linear, Rearrange('batch t -> batch t 1')); the Rearrange has no weights and is
         // done in forward, so the Linear keeps the key cond_encoder.1.
-        cond_encoder = Sequential(Mish(), Linear(condDim, condPredictScale ? 2 * outChannels : outChannels, device: device));
+        cond_encoder = Sequential(new Mish(), Linear(condDim, condPredictScale ? 2 * outChannels : outChannels, device: device));
         residual_conv = inChannels != outChannels ? Conv1d(inChannels, outChannels, 1, device: device) : Identity();
         RegisterComponents();
     }

@@ -41,7 +41,7 @@ public sealed class ConditionalUnet1D : Module<Tensor, Tensor, Tensor?, Tensor>
         diffusion_step_encoder = Sequential(
             new SinusoidalPosEmb(dsed),
             Linear(dsed, dsed * 4, device: device),
-            Mish(),
+            new Mish(),
             Linear(dsed * 4, dsed, device: device));
         long condDim = dsed + config.GlobalCondDim;
 

@@ -26,7 +26,7 @@ public sealed class Conv1dBlock : Module<Tensor, Tensor>
         block = Sequential(
             Conv1d(inChannels, outChannels, kernelSize, padding: kernelSize / 2, device: device),
             Norms.GroupNorm(nGroups, outChannels, device),
-            Mish());
+            new Mish());
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using DpAg.Nets;
 using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,7 +18,7 @@ public static class SmokeRun
         if (steps <= 0) throw new ArgumentException($"--steps must be positive, got {steps}.");
         torch.manual_seed(seed);
         Directory.CreateDirectory(outputDir);
-        var net = Sequential(Linear(1, 64), Mish(), Linear(64, 64), Mish(), Linear(64, 1)).to(device);
+        var net = Sequential(Linear(1, 64), new Mish(), Linear(64, 64), new Mish(), Linear(64, 1)).to(device);
         var optimizer = torch.optim.AdamW(net.parameters(), lr: 3e-3);
         var losses = new List<double>(steps);
         for (int step = 0; step < steps; step++)

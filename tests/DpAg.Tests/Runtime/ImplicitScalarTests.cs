@@ -1,0 +1,59 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DpAg.Tests.Runtime;
+
+/// <summary>
+/// Keeps TorchSharp's implicit double -> Scalar conversion out of the kit's compiled code (lib/): each one makes a
+/// native scalar that a collection can free while libtorch reads it (docs/CONTRIBUTING.md, "Scalars").
+/// </summary>
+public class ImplicitScalarTests
+{
+    /// <summary>Cold paths allowed to convert implicitly, each with its reason. Keep it short.</summary>
+    private static readonly Dictionary<string, string> AllowList = new()
+    {
+    };
+
+    public static IEnumerable<object[]> LibraryAssemblies() => new[] { "DpAg.dll" }.Select(a => new object[] { a });
+
+    [Theory]
+    [MemberData(nameof(LibraryAssemblies))]
+    public void LibraryCodeMakesNoImplicitScalars(string assembly)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, assembly);
+        var hits = ImplicitScalarScan.Scan(path).Where(h => !AllowList.ContainsKey(h.Method)).ToList();
+        Assert.True(hits.Count == 0,
+            $"{assembly}: {hits.Count} methods pass a number where TorchSharp expects a Scalar (make it with ToScalar() in a " +
+            $"using, or use a kept constant; docs/CONTRIBUTING.md, \"Scalars\"):\n  " + string.Join("\n  ", hits));
+    }
+
+    [Fact]
+    public void AllowListNamesOnlyMethodsThatStillConvert()
+    {
+        var all = ImplicitScalarScan.Scan(Path.Combine(AppContext.BaseDirectory, "DpAg.dll")).Select(h => h.Method).ToHashSet();
+        var stale = AllowList.Keys.Where(k => !all.Contains(k)).ToList();
+        Assert.True(stale.Count == 0, "Allow-list entries with no implicit conversion left (remove them): " + string.Join(", ", stale));
+    }
+
+    [Fact]
+    public void ScanFindsAPlantedImplicitScalar()
+    {
+        var hits = ImplicitScalarScan.Scan(typeof(ImplicitScalarTests).Assembly.Location);
+        var planted = Assert.Single(hits, h => h.Method.EndsWith("+Planted::Halve"));
+        Assert.Equal(2, planted.Count);
+        Assert.Equal("implicit double -> Scalar", planted.Via);
+        Assert.DoesNotContain(hits, h => h.Method.EndsWith("+Planted::HalveSafely"));
+    }
+
+    /// <summary>Never called: compiled only so that the scan has something to find.</summary>
+    private static class Planted
+    {
+        public static Tensor Halve(Tensor x) => x.mul(0.5).add_(x, alpha: 0.25);
+
+        public static Tensor HalveSafely(Tensor x)
+        {
+            using var half = 0.5.ToScalar();
+            return x.mul(half);
+        }
+    }
+}
