@@ -20,6 +20,7 @@ public static class ScalarMath
 {
     // Kept in static fields: reachable for the whole process, so their finalizers never run.
     private static readonly Scalar One = 1.ToScalar();
+    private static readonly Scalar Zero = 0.ToScalar();
 
     /// <summary>a + b (elementwise, broadcasting).</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
@@ -158,8 +159,9 @@ public static class ScalarMath
     /// <summary>0, 1, ..., n - 1 (torch.arange(n)).</summary>
     public static Tensor Arange(long n, ScalarType? dtype = null, Device? device = null)
     {
+        // arange(stop) and arange(start, stop) fill in their other bounds with implicit scalars; this overload does not.
         using var stop = n.ToScalar();
-        return torch.arange(stop, dtype: dtype, device: device);
+        return torch.arange(Zero, stop, One, dtype: dtype, device: device);
     }
 
     /// <summary>
