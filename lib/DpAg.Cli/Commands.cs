@@ -55,6 +55,11 @@ internal static class Commands
             Console.Error.WriteLine($"dpag: training stopped: {e.Message}");
             return 3;
         }
+        catch (DpAg.Training.TrainingFaultException e)
+        {
+            Console.Error.WriteLine($"dpag: training stopped: {e.Message}");
+            return 4;
+        }
         catch (TypeInitializationException e) when (e.InnerException is DllNotFoundException or EntryPointNotFoundException)
         {
             Console.Error.WriteLine($"dpag: error: {e.InnerException.Message}");

@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,6 +45,6 @@ public sealed class BasicBlock : Module<Tensor, Tensor>
         var h = functional.relu(bn1.forward(conv1.forward(x)));
         h = bn2.forward(conv2.forward(h));
         var identity = downsample is null ? x : downsample.forward(x);
-        return functional.relu(h + identity);
+        return functional.relu(h.Plus(identity));
     }
 }

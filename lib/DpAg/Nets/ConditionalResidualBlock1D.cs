@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -58,13 +59,13 @@ public sealed class ConditionalResidualBlock1D : Module<Tensor, Tensor, Tensor>
             embed = embed.reshape(embed.shape[0], 2, _outChannels, 1);                  // (B, 2, C_out, 1)
             var scale = embed[.., 0];                                                   // (B, C_out, 1)
             var bias = embed[.., 1];                                                    // (B, C_out, 1)
-            h = scale * h + bias;
+            h = scale.mul(h).Plus(bias);
         }
         else
         {
-            h = h + embed.unsqueeze(-1);                                                // (B, C_out, 1) broadcast over T
+            h = h.Plus(embed.unsqueeze(-1));                                            // (B, C_out, 1) broadcast over T
         }
         h = blocks[1].forward(h);
-        return h + residual_conv.forward(x);
+        return h.Plus(residual_conv.forward(x));
     }
 }

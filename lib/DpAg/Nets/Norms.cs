@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,7 +25,7 @@ public static class Norms
         var norm = nn.GroupNorm(groups, channels, device: device);
         using (torch.no_grad())
         {
-            norm.weight!.fill_(1.0);
+            norm.weight!.fill_(ScalarMath.One);
             norm.bias!.zero_();
         }
         return norm;

@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -29,7 +30,7 @@ public sealed class SinusoidalPosEmb : Module<Tensor, Tensor>
         long half = _dim / 2;
         var dtype = x.is_floating_point() ? x.dtype : ScalarType.Float32;
         double step = Math.Log(10000) / (half - 1);
-        var freqs = torch.exp(torch.arange(half, dtype: dtype, device: x.device) * -step);   // (h,)
+        var freqs = torch.exp(ScalarMath.Arange(half, dtype, x.device).Times(-step));        // (h,)
         var angles = x.to(dtype).unsqueeze(1) * freqs.unsqueeze(0);                          // (B, h)
         return torch.cat(new[] { angles.sin(), angles.cos() }, 1).MoveToOuterDisposeScope(); // (B, 2h)
     }

@@ -19,8 +19,10 @@ namespace DpAg.Runtime;
 public static class ScalarMath
 {
     // Kept in static fields: reachable for the whole process, so their finalizers never run.
-    private static readonly Scalar One = 1.ToScalar();
     private static readonly Scalar Zero = 0.ToScalar();
+
+    /// <summary>The number 1 as a scalar that lives as long as the process (e.g. for <c>fill_</c>).</summary>
+    public static Scalar One { get; } = 1.ToScalar();
 
     /// <summary>a + b (elementwise, broadcasting).</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);

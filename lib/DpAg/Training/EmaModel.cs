@@ -78,13 +78,17 @@ public sealed class EmaModel
         Decay = GetDecay(OptimizationStep);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
+        // Made once per update and disposed after it: an implicit scalar per parameter could be freed by a collection
+        // while libtorch reads it (docs/CONTRIBUTING.md, "Scalars").
+        using var decay = Decay.ToScalar();
+        using var oneMinusDecay = (1.0 - Decay).ToScalar();
         var emaParams = Averaged.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, param) in live.named_parameters())
         {
             if (!emaParams.TryGetValue(name, out var ema))
                 throw new InvalidOperationException($"EMA: the averaged model has no parameter '{name}'; it must have the trained model's structure.");
             if (!param.requires_grad) ema.copy_(param);
-            else ema.mul_(Decay).add_(param, alpha: 1.0 - Decay);
+            else ema.mul_(decay).add_(param, oneMinusDecay);
         }
         var emaBuffers = Averaged.named_buffers().ToDictionary(b => b.name, b => b.buffer);
         foreach (var (name, buffer) in live.named_buffers())

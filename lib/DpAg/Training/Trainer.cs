@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Globalization;
 using System.Text.Json;
 using DpAg.IO;
@@ -35,6 +36,9 @@ public sealed record TrainerOptions
 
     /// <summary>Redraw progress in place; null decides from the writer (a terminal: yes; logs, notebooks: plain lines).</summary>
     public bool? InteractiveProgress { get; init; }
+
+    /// <summary>Test hook: runs at the start of every step, inside the fault guard (a test throws a native-looking fault here).</summary>
+    internal Action<long>? BeforeStep { get; init; }
 
     /// <summary>Test hook: runs inside the checkpoint writer after the model files and before the state file.</summary>
     internal Action<long>? OnCheckpointWriting { get; init; }
@@ -85,7 +89,7 @@ public sealed class Trainer : IDisposable
     private readonly IBatchSource _data;
     private readonly TrainerOptions _options;
     private readonly Device _device;
-    private readonly TorchSharp.Modules.AdamW _optimizer;
+    private readonly AdamW _optimizer;
     private readonly EmaModel? _ema;
     private readonly LrSchedule _schedule;
     private readonly CheckpointStore _store;
@@ -140,8 +144,9 @@ public sealed class Trainer : IDisposable
         if (resumeFrom is not null)
         {
             var state = ReadState(resumeFrom);
-            using (var reader = new BinaryReader(File.OpenRead(Path.Combine(resumeFrom.Path, OptimizerFile))))
-                _optimizer.load_state_dict(reader);
+            var optimizerFile = Path.Combine(resumeFrom.Path, OptimizerFile);
+            using (var reader = new BinaryReader(File.OpenRead(optimizerFile)))
+                _optimizer.Load(reader, optimizerFile);
             if (_ema is not null) _ema.OptimizationStep = state.EmaOptimizationStep;
             if (_options.SeedGlobalGenerator)
             {
@@ -164,8 +169,8 @@ public sealed class Trainer : IDisposable
     /// <summary>The EMA bookkeeping; null when EMA is off.</summary>
     public EmaModel? Ema => _ema;
 
-    /// <summary>The optimiser (AdamW).</summary>
-    public TorchSharp.Modules.AdamW Optimizer => _optimizer;
+    /// <summary>The optimiser (the kit's <see cref="AdamW"/>).</summary>
+    public AdamW Optimizer => _optimizer;
 
     /// <summary>Steps done so far (restored on resume).</summary>
     public long CompletedSteps { get; private set; }
@@ -183,17 +188,18 @@ public sealed class Trainer : IDisposable
     public string MetricsCsvPath => _metrics.CsvPath;
 
     /// <summary>
-    /// AdamW with the config's lr, betas, eps and weight decay (DP: 1e-4, (0.95, 0.999), 1e-8, 1e-6).
-    /// TorchSharp's AdamW: p &lt;- p (1 - lr wd), then the Adam update with bias corrections.
+    /// AdamW with the config's lr, betas, eps and weight decay (DP: 1e-4, (0.95, 0.999), 1e-8, 1e-6):
+    /// p &lt;- p (1 - lr wd), then the Adam update with bias corrections (<see cref="AdamW"/>).
     /// </summary>
-    public static TorchSharp.Modules.AdamW CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainConfig config) =>
-        optim.AdamW(parameters, lr: config.LearningRate, beta1: config.Beta1, beta2: config.Beta2, eps: config.Eps, weight_decay: config.WeightDecay);
+    public static AdamW CreateOptimizer(IEnumerable<TorchSharp.Modules.Parameter> parameters, TrainConfig config) =>
+        new(parameters, lr: config.LearningRate, beta1: config.Beta1, beta2: config.Beta2, eps: config.Eps, weightDecay: config.WeightDecay);
 
     /// <summary>
     /// Trains until <paramref name="stopAfterSteps"/> (total completed steps; default the whole run) or until
     /// cancelled, checkpointing every <see cref="TrainConfig.CheckpointEvery"/> steps and when it stops.
     /// </summary>
     /// <exception cref="TrainingDivergedException">A loss, term, gradient norm or parameter went bad; nothing bad was saved.</exception>
+    /// <exception cref="TrainingFaultException">libtorch raised an error inside a step; nothing of that step was saved.</exception>
     public TrainResult Run(long? stopAfterSteps = null, CancellationToken cancellationToken = default)
     {
         long stopAt = Math.Min(stopAfterSteps ?? TotalSteps, TotalSteps);
@@ -209,7 +215,18 @@ public sealed class Trainer : IDisposable
             while (CompletedSteps < stopAt)
             {
                 long step = CompletedSteps;
-                var row = TrainStep(step);
+                MetricsRow row;
+                try
+                {
+                    _options.BeforeStep?.Invoke(step);
+                    row = TrainStep(step);
+                }
+                catch (Exception e) when (e is ExternalException or AccessViolationException or SEHException)
+                {
+                    // libtorch failed inside the step: its half-applied update must not reach a checkpoint.
+                    _metrics.Flush();
+                    throw new TrainingFaultException(step, e, _lastCheckpoint);
+                }
                 CompletedSteps = step + 1;
                 lastLoss = row.Loss;
                 _metrics.Append(row);
@@ -246,7 +263,7 @@ public sealed class Trainer : IDisposable
         var batch = _data.GetBatch(step, _config.BatchSize, _config.Seed).To(_device) with { Generator = generator };
         batch.Validate();
         double lr = _schedule.LearningRate(_config.LearningRate, step);
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
+        _optimizer.LearningRate = lr;
 
         var output = Policy.ComputeLoss(batch);
         if (output.Loss.numel() != 1)
@@ -265,12 +282,12 @@ public sealed class Trainer : IDisposable
         foreach (var (name, value) in terms) CheckValue(step, name, value, terms, loss);
         CheckValue(step, "loss", loss, terms, loss);
 
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         output.Loss.backward();
         double gradNorm = nn.utils.clip_grad_norm_(Policy.parameters().Where(p => p.requires_grad && p.grad is not null), _config.MaxGradNorm ?? double.PositiveInfinity);
         if (!double.IsFinite(gradNorm))
             throw Diverged(step, "grad_norm", gradNorm, "is not finite", terms, loss);
-        _optimizer.step();
+        _optimizer.Step();
         _ema?.Step(Policy);
         return new MetricsRow(step, loss, lr, gradNorm, _ema?.Decay ?? 0.0, terms);
     }
@@ -315,7 +332,7 @@ public sealed class Trainer : IDisposable
         {
             WriteBinary(Path.Combine(dir, ModelFile), w => Policy.save(w));
             if (_ema is not null) WriteBinary(Path.Combine(dir, EmaFile), w => _ema.Averaged.save(w));
-            WriteBinary(Path.Combine(dir, OptimizerFile), w => _optimizer.save_state_dict(w));
+            WriteBinary(Path.Combine(dir, OptimizerFile), w => _optimizer.Save(w));
             using (var rng = torch.get_rng_state())
                 CheckpointStore.WriteFile(Path.Combine(dir, RngFile), s => s.Write(rng.bytes));
             _options.OnCheckpointWriting?.Invoke(step);

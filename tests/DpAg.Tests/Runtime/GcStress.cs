@@ -1,0 +1,40 @@
+namespace DpAg.Tests.Runtime;
+
+/// <summary>
+/// Runs kit code while a background thread forces garbage collections and finalizers without pause: the condition
+/// under which TorchSharp's implicitly made scalars are freed while libtorch still reads them (docs/CONTRIBUTING.md,
+/// "Scalars"). A fault shows as an exception from the body (<c>Scalar.h</c>), and a silently wrong number as a
+/// result that differs from the same code run without stress.
+/// </summary>
+public static class GcStress
+{
+    /// <summary>
+    /// How much work the stress tests do: 1 in CI (seconds); <c>DPAG_STRESS=100</c> is the acceptance size (20,000
+    /// training steps per policy, 1,000 reverse loops per sampler, a 50-episode evaluation).
+    /// </summary>
+    public static int Scale => int.TryParse(Environment.GetEnvironmentVariable("DPAG_STRESS"), out var s) && s > 0 ? s : 1;
+
+    /// <summary>Runs <paramref name="body"/> under stress; returns how many collections the stress thread forced.</summary>
+    public static long Run(Action body)
+    {
+        using var stop = new CancellationTokenSource();
+        long collections = 0;
+        var thread = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                collections++;
+            }
+        }) { IsBackground = true, Name = "gc-stress" };
+        thread.Start();
+        try { body(); }
+        finally
+        {
+            stop.Cancel();
+            thread.Join();
+        }
+        return collections;
+    }
+}
