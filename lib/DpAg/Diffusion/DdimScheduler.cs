@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -88,29 +89,29 @@ public sealed class DdimScheduler : INoiseScheduler
         switch (Config.PredictionType)
         {
             case PredictionType.Epsilon:
-                predOriginal = (sample - Math.Sqrt(betaProdT) * modelOutput) / Math.Sqrt(abarT);
+                predOriginal = (sample - modelOutput.Times(Math.Sqrt(betaProdT))).DividedBy(Math.Sqrt(abarT));
                 predEpsilon = modelOutput.alias();
                 break;
             case PredictionType.Sample:
                 predOriginal = modelOutput.alias();
-                predEpsilon = (sample - Math.Sqrt(abarT) * modelOutput) / Math.Sqrt(betaProdT);
+                predEpsilon = (sample - modelOutput.Times(Math.Sqrt(abarT))).DividedBy(Math.Sqrt(betaProdT));
                 break;
             default:
                 throw new InvalidOperationException($"Unknown prediction type {Config.PredictionType}.");
         }
 
         // 3. Clip x_0 (epsilon is kept as predicted, like diffusers' default use_clipped_model_output = false).
-        if (Config.ClipSample) predOriginal = predOriginal.clamp(-Config.ClipSampleRange, Config.ClipSampleRange);
+        if (Config.ClipSample) predOriginal = predOriginal.ClampTo(-Config.ClipSampleRange, Config.ClipSampleRange);
 
         // 4. sigma_t = eta sqrt((1 - alpha_{t-1}) / (1 - alpha_t)) sqrt(1 - alpha_t / alpha_{t-1})  (eq. 16).
         double stdDev = Config.Eta * Math.Sqrt(Variance(t));
 
         // 5. "Direction pointing to x_t": sqrt(1 - alpha_{t-1} - sigma_t^2) eps  (eq. 12).
-        var direction = Math.Sqrt(Math.Max(1 - abarPrev - stdDev * stdDev, 0.0)) * predEpsilon;
+        var direction = predEpsilon.Times(Math.Sqrt(Math.Max(1 - abarPrev - stdDev * stdDev, 0.0)));
 
         // 6. x_{t-1} = sqrt(alpha_{t-1}) predicted x_0 + direction + sigma_t z  (eq. 12).
-        var prev = Math.Sqrt(abarPrev) * predOriginal + direction;
-        if (Config.Eta > 0) prev = prev + stdDev * SchedulerMath.Noise(sample, generator);
+        var prev = predOriginal.Times(Math.Sqrt(abarPrev)).Plus(direction);
+        if (Config.Eta > 0) prev = prev.Plus(SchedulerMath.Noise(sample, generator).Times(stdDev));
 
         return (prev.MoveToOuterDisposeScope(), predOriginal.MoveToOuterDisposeScope());
     }

@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -76,13 +77,13 @@ public sealed class DdpmScheduler : INoiseScheduler
         //    (the x_0 estimate inside Ho et al. 2020, eq. 15).
         var predOriginal = Config.PredictionType switch
         {
-            PredictionType.Epsilon => (sample - Math.Sqrt(betaProdT) * modelOutput) / Math.Sqrt(abarT),
+            PredictionType.Epsilon => (sample - modelOutput.Times(Math.Sqrt(betaProdT))).DividedBy(Math.Sqrt(abarT)),
             PredictionType.Sample => modelOutput.alias(),
             _ => throw new InvalidOperationException($"Unknown prediction type {Config.PredictionType}."),
         };
 
         // 3. Clip the x_0 estimate to the data range.
-        if (Config.ClipSample) predOriginal = predOriginal.clamp(-Config.ClipSampleRange, Config.ClipSampleRange);
+        if (Config.ClipSample) predOriginal = predOriginal.ClampTo(-Config.ClipSampleRange, Config.ClipSampleRange);
 
         // 4. Coefficients of the posterior mean mu~_t(x_t, x_0) (Ho et al. 2020, eq. 7):
         //    mu~ = sqrt(abar_{t'}) beta_t / (1 - abar_t) x_0 + sqrt(alpha_t) (1 - abar_{t'}) / (1 - abar_t) x_t.
@@ -90,10 +91,10 @@ public sealed class DdpmScheduler : INoiseScheduler
         double currentCoeff = Math.Sqrt(alphaT) * betaProdPrev / betaProdT;
 
         // 5. Posterior mean.
-        var prev = originalCoeff * predOriginal + currentCoeff * sample;
+        var prev = predOriginal.Times(originalCoeff).Plus(sample.Times(currentCoeff));
 
         // 6. Add sigma_t z with sigma^2_t the fixed_small variance (eq. 7's beta-tilde); no noise on the last step.
-        if (t > 0) prev = prev + Math.Sqrt(Variance(t)) * SchedulerMath.Noise(sample, generator);
+        if (t > 0) prev = prev.Plus(SchedulerMath.Noise(sample, generator).Times(Math.Sqrt(Variance(t))));
 
         return (prev.MoveToOuterDisposeScope(), predOriginal.MoveToOuterDisposeScope());
     }

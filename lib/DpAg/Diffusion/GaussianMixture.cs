@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,7 +44,7 @@ public sealed class GaussianMixture
         var component = torch.multinomial(torch.tensor(Weights), n, replacement: true, generator: generator); // (n)
         var means = MeansTensor(float64).index_select(0, component);                                          // (n, D)
         var stds = torch.tensor(Stds).index_select(0, component).unsqueeze(1);                                // (n, 1)
-        var x = means + stds * torch.randn(new[] { n, (long)Dim }, dtype: float64, generator: generator);
+        var x = means.Plus(stds * torch.randn(new[] { n, (long)Dim }, dtype: float64, generator: generator));
         return (x.to(float32).MoveToOuterDisposeScope(), component.MoveToOuterDisposeScope());
     }
 
@@ -55,7 +56,7 @@ public sealed class GaussianMixture
         var (logResp, centred, variance) = Posterior(x.to(float64), abar);
         // score = sum_j r_j (sqrt(abar) m_j - x) / v_j ; eps* = -sqrt(1 - abar) * score
         var score = (logResp.exp().unsqueeze(2) * (-centred) / variance.view(1, -1, 1)).sum(1); // (B, D)
-        return (-Math.Sqrt(1 - abar) * score).to(x.dtype).MoveToOuterDisposeScope();
+        return score.Times(-Math.Sqrt(1 - abar)).to(x.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>log p_t(x) of the noised marginal at step t (t = -1 means the clean distribution); x (B, D) -> (B).</summary>
@@ -86,12 +87,12 @@ public sealed class GaussianMixture
 
     private (Tensor Centred, Tensor Variance, Tensor SqDist, Tensor LogJoint) Components(Tensor x, double abar)
     {
-        var means = MeansTensor(float64) * Math.Sqrt(abar);                                   // (J, D)
-        var variance = torch.tensor(Stds).pow(2) * abar + (1 - abar);                          // (J)
+        var means = MeansTensor(float64).Times(Math.Sqrt(abar));                              // (J, D)
+        var variance = torch.tensor(Stds).Power(2).Times(abar).Plus(1 - abar);                // (J)
         var centred = x.unsqueeze(1) - means.unsqueeze(0);                                     // (B, J, D)
-        var sq = centred.pow(2).sum(2);                                                        // (B, J)
-        var logJoint = torch.tensor(Weights).log().unsqueeze(0) - 0.5 * sq / variance.unsqueeze(0)
-                       - 0.5 * Dim * (2 * Math.PI * variance).log().unsqueeze(0);              // (B, J)
+        var sq = centred.Power(2).sum(2);                                                      // (B, J)
+        var logJoint = torch.tensor(Weights).log().unsqueeze(0) - sq.Times(0.5) / variance.unsqueeze(0)
+                       - variance.Times(2 * Math.PI).log().unsqueeze(0).Times(0.5 * Dim);      // (B, J)
         return (centred, variance, sq, logJoint);
     }
 }

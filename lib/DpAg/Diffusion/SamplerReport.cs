@@ -23,7 +23,10 @@ public sealed record SamplerReport(string Sampler, int Steps, double ModeWeightT
         var modes = mixture.NearestMode(x);
         double tv = 0;
         for (int j = 0; j < mixture.Weights.Length; j++)
-            tv += Math.Abs(modes.eq(j).to(float64).mean().item<double>() - mixture.Weights[j]);
+        {
+            using var mode = j.ToScalar();
+            tv += Math.Abs(modes.eq(mode).to(float64).mean().item<double>() - mixture.Weights[j]);
+        }
         double logLik = mixture.LogDensity(x, -1, scheduler.Schedule).mean().item<double>();
         return new SamplerReport(name, steps, tv / 2, logLik, watch.Elapsed.TotalMilliseconds);
     }

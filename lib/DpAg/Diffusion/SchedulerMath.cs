@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -53,8 +54,8 @@ internal static class SchedulerMath
         Array.Fill(shape, 1L);
         shape[0] = original.shape[0];                                                                 // (B, 1, ..., 1)
         var sqrtAbar = abar.sqrt().to(original.dtype).reshape(shape);
-        var sqrtOneMinusAbar = (1 - abar).sqrt().to(original.dtype).reshape(shape);
-        return (sqrtAbar * original + sqrtOneMinusAbar * noise).MoveToOuterDisposeScope();
+        var sqrtOneMinusAbar = abar.SubtractedFrom(1).sqrt().to(original.dtype).reshape(shape);
+        return (sqrtAbar * original).Plus(sqrtOneMinusAbar * noise).MoveToOuterDisposeScope();
     }
 
     /// <summary>Standard normal noise shaped like <paramref name="like"/>, from <paramref name="generator"/> when given.</summary>

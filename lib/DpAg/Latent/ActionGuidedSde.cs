@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,7 +58,7 @@ public static class ActionGuidedSde
         bool createGraph = !config.Detach;
         var vjp = Latent.Vjp.Compute(eps, z, null, retainGraph: keepPredictorGraph || createGraph, createGraph: createGraph);
         var direction = config.Normalise ? Normalise(vjp, config.NormEpsilon, config.NormalisePerObsStep) : vjp;
-        direction = config.Sign * direction;
+        direction = direction.Times(config.Sign);
         return (vjp.MoveToOuterDisposeScope(), direction.MoveToOuterDisposeScope());
     }
 
@@ -78,7 +79,7 @@ public static class ActionGuidedSde
         RequireShape(mu, z, nameof(mu));
         using var scope = torch.NewDisposeScope();
         var (vjp, direction) = Direction(eps, z, config, keepPredictorGraph);
-        var latent = mu + config.Gamma * sigma * direction;
+        var latent = mu.Plus(sigma.Times(config.Gamma) * direction);
         return new GuidedLatent(latent.MoveToOuterDisposeScope(), vjp.MoveToOuterDisposeScope(), direction.MoveToOuterDisposeScope());
     }
 
@@ -119,11 +120,11 @@ public static class ActionGuidedSde
             var eps = predictor(zIn);
             (vjp, direction) = Direction(eps, zIn, config, keepPredictorGraph: false);
         }
-        var next = z + (config.Gamma * config.Dt) * direction;
+        var next = z.Plus(direction.Times(config.Gamma * config.Dt));
         if (config.Noise)
         {
             var dW = torch.randn(z.shape, dtype: z.dtype, device: z.device, generator: generator);
-            next = next + Math.Sqrt(config.Dt) * sigma * dW;
+            next = next.Plus(sigma.Times(Math.Sqrt(config.Dt)) * dW);
         }
         return new GuidedLatent(next.MoveToOuterDisposeScope(), vjp.MoveToOuterDisposeScope(), direction.MoveToOuterDisposeScope());
     }
@@ -162,7 +163,7 @@ public static class ActionGuidedSde
         if (!(epsilon > 0)) throw new ArgumentException($"epsilon = {epsilon} is invalid: use a small positive value.", nameof(epsilon));
         using var scope = torch.NewDisposeScope();
         long[] dims = perObsStep ? new[] { (long)v.shape.Length - 1 } : Enumerable.Range(1, v.shape.Length - 1).Select(i => (long)i).ToArray();
-        var norm = torch.linalg.vector_norm(v, 2, dims, keepdim: true).clamp_min(epsilon);
+        var norm = torch.linalg.vector_norm(v, 2, dims, keepdim: true).AtLeast(epsilon);
         return (v / norm).MoveToOuterDisposeScope();
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DpAg.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -69,8 +70,8 @@ public sealed class GaussianPosterior : Module<Tensor, (Tensor Mu, Tensor LogVar
             throw new ArgumentException($"feature has shape [{string.Join(", ", feature.shape)}]; its last dimension must be F = {FeatureDim}.", nameof(feature));
         using var scope = torch.NewDisposeScope();
         var mu = mu_head is null ? feature.alias() : mu_head.forward(feature);
-        var logvar = logvar_head.forward(feature).clamp(LogVarMin, LogVarMax);
-        var sigma = torch.exp(0.5 * logvar);
+        var logvar = logvar_head.forward(feature).ClampTo(LogVarMin, LogVarMax);
+        var sigma = torch.exp(logvar.Times(0.5));
         return (mu.MoveToOuterDisposeScope(), logvar.MoveToOuterDisposeScope(), sigma.MoveToOuterDisposeScope());
     }
 }

@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,24 +31,24 @@ public sealed class LinearGaussianModel
     public double LikelihoodLogVar => 2 * Math.Log(NoiseStd);
 
     /// <summary>f(z) = W z + b for z (N, d) -> (N, m).</summary>
-    public Tensor Mean(Tensor z) => z.matmul(W.T) + B;
+    public Tensor Mean(Tensor z) => z.matmul(W.T).Plus(B);
 
     /// <summary>Draws y ~ p(y | z~) for z~ (N, d).</summary>
     public Tensor SampleY(Tensor z, Generator? generator = null) =>
-        Mean(z) + NoiseStd * torch.randn(new[] { z.shape[0], W.shape[0] }, dtype: float64, generator: generator);
+        Mean(z).Plus(torch.randn(new[] { z.shape[0], W.shape[0] }, dtype: float64, generator: generator).Times(NoiseStd));
 
     /// <summary>The exact log p(y | z_t) = log N(y; W z_t + b, W W^T + s^2 I); y (N, m), zt (N, d) -> (N).</summary>
     public Tensor ExactLogLikelihood(Tensor y, Tensor zt)
     {
         using var scope = torch.NewDisposeScope();
         long m = W.shape[0];
-        var cov = W.matmul(W.T) + NoiseStd * NoiseStd * torch.eye(m, dtype: float64);     // (m, m)
+        var cov = W.matmul(W.T).Plus(torch.eye(m, dtype: float64).Times(NoiseStd * NoiseStd)); // (m, m)
         var chol = torch.linalg.cholesky(cov);
         var r = (y - Mean(zt)).unsqueeze(2);                                              // (N, m, 1)
         var solved = torch.linalg.solve_triangular(chol.expand(y.shape[0], m, m), r, upper: false); // L^-1 r
-        var maha = solved.pow(2).sum(new long[] { 1, 2 });                                // (N)
+        var maha = solved.Power(2).sum(new long[] { 1, 2 });                              // (N)
         double logDet = 2 * chol.diagonal().log().sum().item<double>();
-        return (-0.5 * (maha + logDet + m * Math.Log(2 * Math.PI))).MoveToOuterDisposeScope();
+        return maha.Plus(logDet).Plus(m * Math.Log(2 * Math.PI)).Times(-0.5).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -59,9 +60,9 @@ public sealed class LinearGaussianModel
         using var scope = torch.NewDisposeScope();
         long d = W.shape[1];
         double s2 = NoiseStd * NoiseStd;
-        var precision = torch.eye(d, dtype: float64) + W.T.matmul(W) / s2;                // (d, d)
+        var precision = torch.eye(d, dtype: float64).Plus(W.T.matmul(W).DividedBy(s2));  // (d, d)
         var cov = torch.linalg.inv(precision);
-        var mean = (zt + (y - B).matmul(W) / s2).matmul(cov.T);                            // (N, d)
+        var mean = zt.Plus((y - B).matmul(W).DividedBy(s2)).matmul(cov.T);                // (N, d)
         return (mean.MoveToOuterDisposeScope(), cov.MoveToOuterDisposeScope());
     }
 }

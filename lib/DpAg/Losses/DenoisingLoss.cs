@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,7 +27,7 @@ public static class DenoisingLoss
         KlDivergence.RequireSameShape(prediction, noise, nameof(noise));
         if (!double.IsFinite(targetScale) || targetScale <= 0) throw new ArgumentException($"targetScale = {targetScale} is invalid: use 1 (paper) or 1/0.4 (released code).", nameof(targetScale));
         using var scope = torch.NewDisposeScope();
-        var terms = (prediction - targetScale * noise).pow(2);
+        var terms = (prediction - noise.Times(targetScale)).Power(2);
         return Reductions.Reduce(terms, reduction).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,7 +30,7 @@ public static class DpAgLoss
         var denoising = DenoisingLoss.Mse(prediction, noise, config.DenoisingTargetScale);
         var contrastive = InfoNce.Loss(prediction, guidedPrediction, config.Contrastive);
         var kl = KlDivergence.ToPrior(config.KlPrior, mu, logVar, staticLatent, config.KlReduction);
-        var total = denoising + config.ContrastiveWeight * contrastive + config.KlWeight * kl;
+        var total = denoising.Plus(contrastive.Times(config.ContrastiveWeight)).Plus(kl.Times(config.KlWeight));
         return new DpAgLossTerms(total.MoveToOuterDisposeScope(), denoising.MoveToOuterDisposeScope(), contrastive.MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope());
     }
 }

@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,7 +33,7 @@ public static class Elbo
     {
         KlDivergence.RequireSameShape(y, mean, nameof(mean));
         using var scope = torch.NewDisposeScope();
-        var terms = -0.5 * (Math.Log(2 * Math.PI) + logVar + (y - mean).pow(2) * torch.exp(-logVar));
+        var terms = logVar.Plus(Math.Log(2 * Math.PI)).Plus((y - mean).Power(2) * torch.exp(-logVar)).Times(-0.5);
         terms = terms.expand(y.shape);
         return Reductions.Reduce(terms, Reduction.PerSample).MoveToOuterDisposeScope();
     }
@@ -62,14 +63,14 @@ public static class Elbo
         long[] latentShape = muQ.shape;
         long[] drawShape = new[] { (long)samples }.Concat(latentShape).ToArray();                      // (S, B, ...latent)
         var e = torch.randn(drawShape, dtype: muQ.dtype, device: muQ.device, generator: generator);
-        var z = muQ.unsqueeze(0) + torch.exp(0.5 * logVarQ).unsqueeze(0) * e;                           // (S, B, ...latent)
+        var z = muQ.unsqueeze(0).Plus(torch.exp(logVarQ.Times(0.5)).unsqueeze(0) * e);                   // (S, B, ...latent)
         var zFlat = z.reshape(new[] { samples * batch }.Concat(latentShape.Skip(1)).ToArray());        // (S*B, ...latent)
         var meanFlat = likelihoodMean(zFlat);                                                          // (S*B, ...y)
         var yRep = y.unsqueeze(0).expand(new[] { (long)samples }.Concat(y.shape).ToArray())
                     .reshape(new[] { samples * batch }.Concat(y.shape.Skip(1)).ToArray());           // (S*B, ...y)
         var logLik = GaussianLogLikelihood(yRep, meanFlat, likelihoodLogVar).reshape(samples, batch); // (S, B)
         var expected = logLik.mean(new long[] { 0 });                                                  // (B)
-        var stdErr = logLik.std(0) / Math.Sqrt(samples);                                               // (B)
+        var stdErr = logLik.std(0).DividedBy(Math.Sqrt(samples));                                       // (B)
         var kl = KlDivergence.DiagonalGaussians(muQ, logVarQ, muP, logVarP, Reduction.PerSample);    // (B)
         var value = expected - kl;
         return new ElboEstimate(value.MoveToOuterDisposeScope(), expected.MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope(), stdErr.MoveToOuterDisposeScope());

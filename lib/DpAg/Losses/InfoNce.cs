@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,10 +40,10 @@ public static class InfoNce
         using var scope = torch.NewDisposeScope();
         if (config.DetachCandidates) candidates = candidates.detach();
         var sim = CosineSimilarities(anchors, candidates, config.Vectors, config.CosineEpsilon);   // (G, B, B)
-        var logits = sim / config.Temperature;
+        var logits = sim.DividedBy(config.Temperature);
         var rows = RowLosses(logits, config.PositiveInDenominator);                               // (G, B)
         if (config.Direction == InfoNceDirection.Cycle)
-            rows = 0.5 * (rows + RowLosses(logits.transpose(1, 2), config.PositiveInDenominator));
+            rows = rows.Plus(RowLosses(logits.transpose(1, 2), config.PositiveInDenominator)).Times(0.5);
         return rows.mean(new long[] { 0 }).MoveToOuterDisposeScope();                              // (B)
     }
 
@@ -65,8 +66,8 @@ public static class InfoNce
             a = anchors.permute(1, 0, 2);                       // (B, Ta, Da) -> (Ta, B, Da)
             c = candidates.permute(1, 0, 2);
         }
-        a = a / torch.linalg.vector_norm(a, 2, new long[] { -1 }, keepdim: true).clamp_min(epsilon);
-        c = c / torch.linalg.vector_norm(c, 2, new long[] { -1 }, keepdim: true).clamp_min(epsilon);
+        a = a / torch.linalg.vector_norm(a, 2, new long[] { -1 }, keepdim: true).AtLeast(epsilon);
+        c = c / torch.linalg.vector_norm(c, 2, new long[] { -1 }, keepdim: true).AtLeast(epsilon);
         return torch.bmm(a, c.transpose(1, 2)).MoveToOuterDisposeScope();   // (G, B, D) x (G, D, B) -> (G, B, B)
     }
 
@@ -76,7 +77,8 @@ public static class InfoNce
         long batch = logits.shape[1];
         var positive = logits.diagonal(0, 1, 2);                                                        // (G, B)
         var eye = torch.eye(batch, dtype: ScalarType.Bool, device: logits.device).unsqueeze(0);          // (1, B, B)
-        var denominator = positiveInDenominator ? logits : logits.masked_fill(eye, double.NegativeInfinity);
+        using var minusInfinity = double.NegativeInfinity.ToScalar();
+        var denominator = positiveInDenominator ? logits : logits.masked_fill(eye, minusInfinity);
         return denominator.logsumexp(2) - positive;                                                      // (G, B)
     }
 }

@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,7 +28,7 @@ public static class KlDivergence
     {
         RequireSameShape(muQ, logVarQ, nameof(logVarQ));
         using var scope = torch.NewDisposeScope();
-        var terms = 0.5 * (logVarP - logVarQ + (torch.exp(logVarQ) + (muQ - muP).pow(2)) * torch.exp(-logVarP) - 1.0);
+        var terms = (logVarP - logVarQ).Plus(torch.exp(logVarQ).Plus((muQ - muP).Power(2)) * torch.exp(-logVarP)).Minus(1.0).Times(0.5);
         return Reductions.Reduce(terms, reduction).MoveToOuterDisposeScope();
     }
 
@@ -39,7 +40,7 @@ public static class KlDivergence
     {
         RequireSameShape(mu, logVar, nameof(logVar));
         using var scope = torch.NewDisposeScope();
-        var terms = 0.5 * (torch.exp(logVar) + mu.pow(2) - 1.0 - logVar);
+        var terms = torch.exp(logVar).Plus(mu.Power(2)).Minus(1.0).Minus(logVar).Times(0.5);
         return Reductions.Reduce(terms, reduction).MoveToOuterDisposeScope();
     }
 
@@ -53,7 +54,7 @@ public static class KlDivergence
         RequireSameShape(mu, logVar, nameof(logVar));
         RequireSameShape(mu, priorMean, nameof(priorMean));
         using var scope = torch.NewDisposeScope();
-        var terms = 0.5 * (torch.exp(logVar) + (mu - priorMean).pow(2) - 1.0 - logVar);
+        var terms = torch.exp(logVar).Plus((mu - priorMean).Power(2)).Minus(1.0).Minus(logVar).Times(0.5);
         return Reductions.Reduce(terms, reduction).MoveToOuterDisposeScope();
     }
 
@@ -93,8 +94,8 @@ public static class KlDivergence
         for (int k = 0; k < driftP.Count; k++)
         {
             RequireSameShape(driftP[k], driftQ[k], $"driftQ[{k}]");
-            var term = 0.5 * dt * ((driftP[k] - driftQ[k]) / sigma).pow(2);
-            total = total is null ? term : total + term;
+            var term = ((driftP[k] - driftQ[k]) / sigma).Power(2).Times(0.5 * dt);
+            total = total is null ? term : total.Plus(term);
         }
         return Reductions.Reduce(total!, reduction).MoveToOuterDisposeScope();
     }

@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -68,7 +69,7 @@ public static class Theorem1
         var v = candidates.reshape(batch, -1);
         u = u / torch.linalg.vector_norm(u, 2, new long[] { 1 }, keepdim: true);
         v = v / torch.linalg.vector_norm(v, 2, new long[] { 1 }, keepdim: true);
-        double dist = (u - v).pow(2).sum(1).mean().item<double>();
+        double dist = (u - v).Power(2).sum(1).mean().item<double>();
         return new Theorem1Check(loss, meanCos, dist, PositiveCosineLowerBound(temperature, batch, loss));
     }
 

@@ -1,6 +1,7 @@
 using DpAg.Data;
 using DpAg.Latent;
 using DpAg.Losses;
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -85,7 +86,7 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
         {
             // The released code's way, for benchmarks: create_graph = true, then detach. Same latent, more work.
             var costly = ActionGuidedSde.Reparameterise(prediction, z, mu, sigma, GuidedConfig.Guidance with { Detach = false }, keepPredictorGraph: true);
-            guided = costly with { Latent = mu + GuidedConfig.Guidance.Gamma * sigma * costly.Direction.detach() };
+            guided = costly with { Latent = mu.Plus(sigma.Times(GuidedConfig.Guidance.Gamma) * costly.Direction.detach()) };
         }
         Tensor guidedPrediction;                                                            // eps_theta(a^k, z~) (B, T, Da)
         if (GuidedConfig.Loss.Contrastive.DetachCandidates)
@@ -116,7 +117,8 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
     protected override Tensor PredictNoiseForStep(Tensor sample, int timestep, Tensor initialCondition, ref Tensor latent)
     {
         if (!GuidedConfig.EvolveLatentAtInference) return base.PredictNoiseForStep(sample, timestep, initialCondition, ref latent);
-        var steps = torch.full(sample.shape[0], timestep, dtype: int64, device: sample.device);
+        using var k = timestep.ToScalar();
+        var steps = torch.full(sample.shape[0], k, dtype: int64, device: sample.device);
         Tensor Predict(Tensor z) => NoisePredictor.forward(sample, steps, z.flatten(1));
         var guidance = GuidedConfig.Guidance with { Detach = true };
         using (torch.enable_grad())

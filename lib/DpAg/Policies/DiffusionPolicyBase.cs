@@ -1,6 +1,7 @@
 using DpAg.Data;
 using DpAg.Diffusion;
 using DpAg.Nets;
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -130,7 +131,7 @@ public abstract class DiffusionPolicyBase : PolicyBase
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, value) in obs)
         {
-            if (_normalizedKeys.Contains(key)) result[key] = value * Buffer($"normalizer_{key}_scale") + Buffer($"normalizer_{key}_offset");
+            if (_normalizedKeys.Contains(key)) result[key] = (value * Buffer($"normalizer_{key}_scale")).Plus(Buffer($"normalizer_{key}_offset"));
             else throw new ArgumentException($"Policy '{Name}' does not use the observation key '{key}'; it expects [{string.Join(", ", _normalizedKeys.Where(k => k != "action"))}].");
         }
         return result;
@@ -142,7 +143,8 @@ public abstract class DiffusionPolicyBase : PolicyBase
         var scale = Buffer("normalizer_action_scale");
         var offset = Buffer("normalizer_action_offset");
         // Degenerate dimensions (scale 0) carry no information; they map back to the offset's pre-image 0.
-        var safe = torch.where(scale.eq(0), torch.ones_like(scale), scale);
+        using var zero = 0.ToScalar();
+        var safe = torch.where(scale.eq(zero), torch.ones_like(scale), scale);
         return (action - offset) / safe;
     }
 
@@ -160,8 +162,11 @@ public abstract class DiffusionPolicyBase : PolicyBase
     /// <param name="initialCondition">The latent from <see cref="InferenceCondition"/>, (B, To, F).</param>
     /// <param name="latent">The latent carried across reverse steps (starts as the initial condition); an override
     /// may replace it (the paper's SDE accumulates its steps here).</param>
-    protected virtual Tensor PredictNoiseForStep(Tensor sample, int timestep, Tensor initialCondition, ref Tensor latent) =>
-        model.forward(sample, torch.full(sample.shape[0], timestep, dtype: int64, device: sample.device), latent.flatten(1));
+    protected virtual Tensor PredictNoiseForStep(Tensor sample, int timestep, Tensor initialCondition, ref Tensor latent)
+    {
+        using var k = timestep.ToScalar();
+        return model.forward(sample, torch.full(sample.shape[0], k, dtype: int64, device: sample.device), latent.flatten(1));
+    }
 
     /// <summary>
     /// Observer of the reverse process: (step index 1.., k, a^{k-1} normalised (B, T, Da), latent (B, To, F)) after each
@@ -187,7 +192,7 @@ public abstract class DiffusionPolicyBase : PolicyBase
             using var stepScope = torch.NewDisposeScope();
             var before = latent;
             var eps = PredictNoiseForStep(x, k, condition, ref latent);
-            if (_inferenceNoiseScale != 1.0) eps = eps * _inferenceNoiseScale;
+            if (_inferenceNoiseScale != 1.0) eps = eps.Times(_inferenceNoiseScale);
             if (!ReferenceEquals(before, latent)) latent.MoveToOuterDisposeScope();
             x = Sampler.Step(eps, k, x, generator).PrevSample.MoveToOuterDisposeScope();
             ++i;
