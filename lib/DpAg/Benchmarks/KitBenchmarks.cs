@@ -3,6 +3,7 @@ using DpAg.Data;
 using DpAg.Envs;
 using DpAg.Evaluation;
 using DpAg.Policies;
+using DpAg.Runtime;
 using DpAg.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -221,13 +222,13 @@ public static class KitBenchmarks
     {
         torch.manual_seed(1);
         var obs = size.Observation == ObservationKind.LowDim
-            ? new Dictionary<string, Tensor> { ["obs"] = torch.rand([batch, size.ObsSteps, size.LowDimObsDim], device: device) * 2 - 1 }
+            ? new Dictionary<string, Tensor> { ["obs"] = torch.rand([batch, size.ObsSteps, size.LowDimObsDim], device: device).Times(2).Minus(1) }
             : new Dictionary<string, Tensor>
             {
                 ["image"] = torch.rand([batch, size.ObsSteps, 3, size.ImageEncoder.ImageSize, size.ImageEncoder.ImageSize], device: device),
-                ["agent_pos"] = torch.rand([batch, size.ObsSteps, 2], device: device) * 2 - 1,
+                ["agent_pos"] = torch.rand([batch, size.ObsSteps, 2], device: device).Times(2).Minus(1),
             };
-        return new PolicyBatch(obs, torch.rand([batch, size.Horizon, size.ActionDim], device: device) * 2 - 1);
+        return new PolicyBatch(obs, torch.rand([batch, size.Horizon, size.ActionDim], device: device).Times(2).Minus(1));
     }
 }
 

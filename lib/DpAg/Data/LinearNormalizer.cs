@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DpAg.IO;
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -138,7 +139,7 @@ public sealed class LinearNormalizer
         using var scope = torch.NewDisposeScope();
         var scale = torch.tensor(f.Scale, dtype: x.dtype, device: x.device);
         var offset = torch.tensor(f.Offset, dtype: x.dtype, device: x.device);
-        var y = forward ? x * scale + offset : (x - offset) / scale;
+        var y = forward ? (x * scale).Plus(offset) : (x - offset) / scale;
         return y.MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,16 +19,17 @@ public static class SyntheticChunks
             throw new ArgumentException($"SyntheticChunks.Make: need n >= 1, obsSteps >= 1, obsDim >= 2, horizon >= 2; got {n}, {obsSteps}, {obsDim}, {horizon}.");
         using var scope = torch.NewDisposeScope();
         var g = new torch.Generator((ulong)seed);
-        var obs = torch.rand([n, obsSteps, obsDim], generator: g) * 1.6 - 0.8;                         // (N, To, Do)
+        var obs = torch.rand([n, obsSteps, obsDim], generator: g).Times(1.6).Minus(0.8);                // (N, To, Do)
         var start = obs[.., -1, ..2];                                                                  // (N, 2) the latest position
         var heading = torch.atan2(-start[.., 1], -start[.., 0]);                                       // towards the origin
-        var bend = torch.where(torch.rand([n], generator: g) < 0.5, 1.0, -1.0).to(float32);            // the hidden mode
+        using var half = 0.5.ToScalar();
+        var bend = torch.where(torch.rand([n], generator: g).lt(half), 1.0, -1.0).to(float32);         // the hidden mode
         var s = torch.linspace(0, 1, horizon).unsqueeze(0);                                            // (1, T)
-        var angle = heading.unsqueeze(1) + bend.unsqueeze(1) * 1.2 * s;                                // (N, T)
-        var radius = 0.6 * s;
-        var x = start[.., 0].unsqueeze(1) + radius * torch.cos(angle);
-        var y = start[.., 1].unsqueeze(1) + radius * torch.sin(angle);
-        var action = torch.stack([x, y], 2).clamp(-1, 1);                                             // (N, T, 2)
+        var angle = heading.unsqueeze(1).Plus(bend.unsqueeze(1).Times(1.2) * s);                        // (N, T)
+        var radius = s.Times(0.6);
+        var x = start[.., 0].unsqueeze(1).Plus(radius * torch.cos(angle));
+        var y = start[.., 1].unsqueeze(1).Plus(radius * torch.sin(angle));
+        var action = torch.stack([x, y], 2).ClampTo(-1, 1);                                           // (N, T, 2)
         return (new Dictionary<string, Tensor> { ["obs"] = obs.MoveToOuterDisposeScope() }, action.MoveToOuterDisposeScope());
     }
 

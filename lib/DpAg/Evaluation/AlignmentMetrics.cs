@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,9 +25,9 @@ public sealed record AlignmentMetrics(double PositiveCosine, double NegativeCosi
         var offDiagonal = ~torch.eye(b, dtype: ScalarType.Bool);
         double positive = cos.diagonal().mean().item<double>();
         double negative = cos.masked_select(offDiagonal).mean().item<double>();
-        double alignment = (u - v).pow(2).sum(1).mean().item<double>();
-        var sq = torch.cdist(u, u).pow(2).masked_select(offDiagonal);
-        double uniformity = Math.Log((-2 * sq).exp().mean().item<double>());
+        double alignment = (u - v).Power(2).sum(1).mean().item<double>();
+        var sq = torch.cdist(u, u).Power(2).masked_select(offDiagonal);
+        double uniformity = Math.Log(sq.Times(-2).exp().mean().item<double>());
         return new AlignmentMetrics(positive, negative, alignment, uniformity);
     }
 }

@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,7 +25,7 @@ public sealed class Pca
         var data = x.detach().to(float64);
         var mean = data.mean([0]);
         var (_, s, vh) = torch.linalg.svd(data - mean, fullMatrices: false);
-        var variance = s.pow(2);
+        var variance = s.Power(2);
         var explained = (variance[..k] / variance.sum()).data<double>().ToArray();
         return new Pca(mean.MoveToOuterDisposeScope(), vh[..k].MoveToOuterDisposeScope(), explained);
     }

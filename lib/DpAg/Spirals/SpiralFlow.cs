@@ -1,4 +1,5 @@
 using DpAg.Latent;
+using DpAg.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -98,19 +99,19 @@ public sealed class SpiralFlow : Module<Tensor, Tensor>
         for (long i = 0; i < n; i++)
         {
             var ti = times.select(1, i);                                                        // (B)
-            var h = ((ti - tPrev) / _substeps).unsqueeze(1);                                    // (B, 1)
+            var h = (ti - tPrev).DividedBy(_substeps).unsqueeze(1);                              // (B, 1)
             for (int s = 0; s < _substeps; s++)
             {
                 var velocity = field.forward(z);                                                // (B, D)
                 if (g is { Target: GuidanceTarget.OutputEnergy } && g.Gamma > 0)
-                    velocity = velocity + g.Sign * g.Gamma * Direction(z, null, g);
-                z = z + h * velocity;
+                    velocity = velocity.Plus(Direction(z, null, g).Times(g.Sign * g.Gamma));
+                z = z.Plus(h * velocity);
             }
             if (residual && g!.Gamma > 0)
             {
                 var mask = observedMask!.select(1, i).to(z.dtype).unsqueeze(1);                 // (B, 1)
                 var target = observations!.select(1, i);                                        // (B, 2)
-                z = z + g.Sign * g.Gamma * mask * Direction(z, target, g);
+                z = z.Plus(mask.Times(g.Sign * g.Gamma) * Direction(z, target, g));
             }
             latents.Add(z);
             tPrev = ti;

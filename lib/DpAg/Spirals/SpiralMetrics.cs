@@ -1,3 +1,4 @@
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,8 +15,9 @@ public static class SpiralMetrics
     public static double Mse(Tensor predicted, Tensor target, Tensor kinds, PointKind? kind)
     {
         using var scope = torch.NewDisposeScope();
-        var mask = kind is { } k ? kinds.eq((long)k) : kinds.ne((long)PointKind.Observed);   // (B, N)
-        var se = (predicted - target).pow(2).mean(new long[] { -1 });                           // (B, N)
+        using var kindValue = ((long)(kind ?? PointKind.Observed)).ToScalar();
+        var mask = kind is not null ? kinds.eq(kindValue) : kinds.ne(kindValue);                // (B, N)
+        var se = (predicted - target).Power(2).mean(new long[] { -1 });                         // (B, N)
         var m = mask.to(se.dtype);
         double count = m.sum().to(float64).item<double>();
         if (count == 0) throw new ArgumentException($"No stamps of kind {kind} to score.", nameof(kind));
@@ -29,7 +31,7 @@ public static class SpiralMetrics
         using var scope = torch.NewDisposeScope();
         long g = path.shape[1];
         var d = path.narrow(1, 1, g - 1) - path.narrow(1, 0, g - 1);                                                 // (B, G-1, D)
-        return d.pow(2).sum(-1).mean().to(float64).item<double>();
+        return d.Power(2).sum(-1).mean().to(float64).item<double>();
     }
 
     /// <summary>Mean squared second difference, mean ||x_{i+1} - 2 x_i + x_{i-1}||^2, for (B, G, D) paths (a discrete
@@ -39,8 +41,8 @@ public static class SpiralMetrics
         RequirePath(path, 3);
         using var scope = torch.NewDisposeScope();
         long g = path.shape[1];
-        var d2 = path.narrow(1, 2, g - 2) - 2 * path.narrow(1, 1, g - 2) + path.narrow(1, 0, g - 2);                          // (B, G-2, D)
-        return d2.pow(2).sum(-1).mean().to(float64).item<double>();
+        var d2 = path.narrow(1, 2, g - 2).Minus(path.narrow(1, 1, g - 2).Times(2)).Plus(path.narrow(1, 0, g - 2));            // (B, G-2, D)
+        return d2.Power(2).sum(-1).mean().to(float64).item<double>();
     }
 
     /// <summary>
@@ -90,13 +92,14 @@ public static class SpiralMetrics
         using var scope = torch.NewDisposeScope();
         var x = points.to(float64);
         var centred = x - x.mean(new long[] { 0 }, keepdim: true);                             // (M, D)
-        var cov = centred.t().matmul(centred) / Math.Max(1, points.shape[0] - 1);               // (D, D)
+        var cov = centred.t().matmul(centred).DividedBy(Math.Max(1, points.shape[0] - 1));       // (D, D)
         var (_, vectors) = torch.linalg.eigh(cov);                                             // ascending eigenvalues
         var top = vectors.narrow(1, points.shape[1] - 2, 2).flip(1);                                                    // (D, 2), largest first
         // Fix each component's sign (largest |loading| positive) so figures do not flip between runs.
         var idx = top.abs().argmax(0);                                                          // (2)
         var signs = top.gather(0, idx.unsqueeze(0)).sign();                                     // (1, 2)
-        signs = torch.where(signs.eq(0), torch.ones_like(signs), signs);
+        using var zero = 0.ToScalar();
+        signs = torch.where(signs.eq(zero), torch.ones_like(signs), signs);
         return centred.matmul(top * signs).MoveToOuterDisposeScope();                           // (M, 2)
     }
 

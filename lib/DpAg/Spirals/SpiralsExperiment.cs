@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DpAg.Losses;
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -85,13 +86,14 @@ public static class SpiralsExperiment
             var index = torch.randperm(train.Count, generator: generator, device: device)[..batch];   // (b)
             var b = train.Select(index);
             var prefix = b.EncoderInput();                                                              // (b, K, 3)
-            var observedMask = b.Kinds.eq((long)PointKind.Observed);                                    // (b, N)
+            using var observedKind = ((long)PointKind.Observed).ToScalar();
+            var observedMask = b.Kinds.eq(observedKind);                                                // (b, N)
             var roll = model.Rollout(prefix, b.Times, b.Noisy, observedMask, guided: true);
             var loss = nn.functional.mse_loss(roll.Outputs, b.Noisy);
             if (contrastive)
             {
                 var plain = model.Rollout(prefix, b.Times, b.Noisy, observedMask, guided: false);
-                loss = loss + config.ContrastiveWeight * InfoNce.Loss(plain.Outputs.flatten(1), roll.Outputs.flatten(1), config.Contrastive);
+                loss = loss.Plus(InfoNce.Loss(plain.Outputs.flatten(1), roll.Outputs.flatten(1), config.Contrastive).Times(config.ContrastiveWeight));
             }
             double value = loss.item<float>();
             if (!double.IsFinite(value))
@@ -122,7 +124,8 @@ public static class SpiralsExperiment
         using var noGrad = torch.no_grad();
         model.eval();
         var prefix = test.EncoderInput();
-        var observedMask = test.Kinds.eq((long)PointKind.Observed);
+        using var observedKind = ((long)PointKind.Observed).ToScalar();
+        var observedMask = test.Kinds.eq(observedKind);
         var roll = model.Rollout(prefix, test.Times, test.Noisy, observedMask);
         double interp = SpiralMetrics.Mse(roll.Outputs, test.Clean, test.Kinds, PointKind.Interpolation);
         double extrap = SpiralMetrics.Mse(roll.Outputs, test.Clean, test.Kinds, PointKind.Extrapolation);
@@ -163,7 +166,8 @@ public static class SpiralsExperiment
         var obsTimes = test.Times.gather(1, test.ObservedIndex);                                         // (B, K)
         var obsValues = test.Noisy.gather(1, test.ObservedIndex.unsqueeze(-1).expand(-1, -1, 2));         // (B, K, 2)
         var (times, order) = torch.cat(new[] { gridTimes, obsTimes }, 1).sort(1, stable: true);          // (B, G+K)
-        var isObserved = order.ge(g);                                                                     // (B, G+K)
+        using var firstObserved = g.ToScalar();
+        var isObserved = order.ge(firstObserved);                                                         // (B, G+K)
         var values = torch.cat(new[] { torch.zeros(b, g, 2, device: gridTimes.device), obsValues }, 1)
             .gather(1, order.unsqueeze(-1).expand(-1, -1, 2));                                           // (B, G+K, 2)
         var roll = model.Rollout(prefix, times, values, isObserved);

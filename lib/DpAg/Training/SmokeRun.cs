@@ -1,4 +1,5 @@
 using DpAg.Nets;
+using DpAg.Runtime;
 using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,8 +25,8 @@ public static class SmokeRun
         for (int step = 0; step < steps; step++)
         {
             using var scope = torch.NewDisposeScope();
-            var x = torch.rand(256, 1, device: device) * 6 - 3;
-            var y = torch.sin(x) + 0.05 * torch.randn_like(x);
+            var x = torch.rand(256, 1, device: device).Times(6).Minus(3);
+            var y = torch.sin(x).Plus(torch.randn_like(x).Times(0.05));
             var loss = functional.mse_loss(net.forward(x), y);
             optimizer.zero_grad();
             loss.backward();
