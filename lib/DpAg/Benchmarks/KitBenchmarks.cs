@@ -40,7 +40,7 @@ public static class KitBenchmarks
             ("train step DP-AG (released code's way)" + suffix, () => new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = size, EmulateReleasedVjpCost = true }, normalizer)),
         };
         var policies = variants.Select(v => { torch.manual_seed(0); var p = v.Make(); p.to(device); p.train(); return p; }).ToList();
-        var optimizers = policies.Select(p => torch.optim.AdamW(p.parameters(), lr: 1e-4)).ToList();
+        var optimizers = policies.Select(p => new AdamW(p.parameters(), lr: 1e-4)).ToList();
         var batch = SyntheticBatch(size, batchSize, device);
         var samples = variants.Select(_ => new List<double>()).ToList();
         for (int r = -1; r < rounds; r++) // round -1 warms up
@@ -52,9 +52,9 @@ public static class KitBenchmarks
                 {
                     using var scope = torch.NewDisposeScope();
                     var loss = policies[v].ComputeLoss(batch with { Generator = new torch.Generator((ulong)s, device) }).Loss;
-                    optimizers[v].zero_grad();
+                    optimizers[v].ZeroGrad();
                     loss.backward();
-                    optimizers[v].step();
+                    optimizers[v].Step();
                     if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
                 }
                 if (r >= 0) samples[v].Add(watch.Elapsed.TotalMilliseconds / stepsPerRound);
@@ -182,15 +182,15 @@ public static class KitBenchmarks
             : new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = size, EmulateReleasedVjpCost = variant == 2 }, normalizer);
         policy.to(device);
         policy.train();
-        var optimizer = torch.optim.AdamW(policy.parameters(), lr: 1e-4);
+        var optimizer = new AdamW(policy.parameters(), lr: 1e-4);
         var batch = SyntheticBatch(size, batchSize, device);
         for (int s = 0; s < steps; s++)
         {
             using var scope = torch.NewDisposeScope();
             var loss = policy.ComputeLoss(batch with { Generator = new torch.Generator((ulong)s, device) }).Loss;
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
         }
         return (before, ProcessMemory.PeakBytes ?? 0);
     }

@@ -1,3 +1,4 @@
+using DpAg.Training;
 using DpAg.Nets;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,7 +42,7 @@ public sealed class ToyDenoiser : Module<Tensor, Tensor, Tensor>
         if (steps < 1 || batchSize < 1) throw new ArgumentException($"Train: steps and batchSize must be positive; got {steps}, {batchSize}.");
         torch.manual_seed(seed);
         model.train();
-        var optimizer = torch.optim.AdamW(model.parameters(), lr: lr);
+        using var optimizer = new AdamW(model.parameters(), lr: lr);
         var losses = new List<double>(steps);
         for (int step = 0; step < steps; step++)
         {
@@ -50,9 +51,9 @@ public sealed class ToyDenoiser : Module<Tensor, Tensor, Tensor>
             var noise = torch.randn_like(x0);
             var k = torch.randint(0, scheduler.NumTrainTimesteps, [batchSize], dtype: int64);   // (B)
             var loss = functional.mse_loss(model.forward(scheduler.AddNoise(x0, noise, k), k), noise);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
             losses.Add(loss.item<float>());
         }
         model.eval();

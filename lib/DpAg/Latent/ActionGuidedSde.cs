@@ -163,7 +163,7 @@ public static class ActionGuidedSde
         if (!(epsilon > 0)) throw new ArgumentException($"epsilon = {epsilon} is invalid: use a small positive value.", nameof(epsilon));
         using var scope = torch.NewDisposeScope();
         long[] dims = perObsStep ? new[] { (long)v.shape.Length - 1 } : Enumerable.Range(1, v.shape.Length - 1).Select(i => (long)i).ToArray();
-        var norm = torch.linalg.vector_norm(v, 2, dims, keepdim: true).AtLeast(epsilon);
+        var norm = torch.linalg.norm(v, dims, keepdim: true).AtLeast(epsilon);
         return (v / norm).MoveToOuterDisposeScope();
     }
 

@@ -66,8 +66,8 @@ public static class InfoNce
             a = anchors.permute(1, 0, 2);                       // (B, Ta, Da) -> (Ta, B, Da)
             c = candidates.permute(1, 0, 2);
         }
-        a = a / torch.linalg.vector_norm(a, 2, new long[] { -1 }, keepdim: true).AtLeast(epsilon);
-        c = c / torch.linalg.vector_norm(c, 2, new long[] { -1 }, keepdim: true).AtLeast(epsilon);
+        a = a / torch.linalg.norm(a, new long[] { -1 }, keepdim: true).AtLeast(epsilon);
+        c = c / torch.linalg.norm(c, new long[] { -1 }, keepdim: true).AtLeast(epsilon);
         return torch.bmm(a, c.transpose(1, 2)).MoveToOuterDisposeScope();   // (G, B, D) x (G, D, B) -> (G, B, B)
     }
 

@@ -67,8 +67,8 @@ public static class Theorem1
         double meanCos = sim.diagonal().mean().item<double>();
         var u = anchors.reshape(batch, -1);
         var v = candidates.reshape(batch, -1);
-        u = u / torch.linalg.vector_norm(u, 2, new long[] { 1 }, keepdim: true);
-        v = v / torch.linalg.vector_norm(v, 2, new long[] { 1 }, keepdim: true);
+        u = u / torch.linalg.norm(u, new long[] { 1 }, keepdim: true);
+        v = v / torch.linalg.norm(v, new long[] { 1 }, keepdim: true);
         double dist = (u - v).Power(2).sum(1).mean().item<double>();
         return new Theorem1Check(loss, meanCos, dist, PositiveCosineLowerBound(temperature, batch, loss));
     }

@@ -1,3 +1,4 @@
+using DpAg.Training;
 using System.Diagnostics;
 using DpAg.Losses;
 using DpAg.Runtime;
@@ -73,7 +74,7 @@ public static class SpiralsExperiment
         ArgumentNullException.ThrowIfNull(config);
         model.train();
         var device = train.Times.device;
-        var optimizer = torch.optim.Adam(model.parameters(), lr: config.LearningRate);
+        using var optimizer = new AdamW(model.parameters(), lr: config.LearningRate);   // weight decay 0: Adam
         using var generator = new Generator((ulong)(seed + 1) * 7919UL, device);
         var losses = new double[config.Steps];
         int batch = (int)Math.Min(config.BatchSize, train.Count);
@@ -82,7 +83,7 @@ public static class SpiralsExperiment
         {
             using var scope = torch.NewDisposeScope();
             double lr = config.LearningRate * (0.1 + 0.45 * (1 + Math.Cos(Math.PI * step / config.Steps)));
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.LearningRate = lr;
             var index = torch.randperm(train.Count, generator: generator, device: device)[..batch];   // (b)
             var b = train.Select(index);
             var prefix = b.EncoderInput();                                                              // (b, K, 3)
@@ -98,10 +99,10 @@ public static class SpiralsExperiment
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new InvalidOperationException($"Spirals: the {name} loss became {value} at step {step} (seed {seed}); lower SpiralsConfig.LearningRate or FlowGuidanceConfig.Gamma.");
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             loss.backward();
             nn.utils.clip_grad_norm_(model.parameters(), config.GradClip);
-            optimizer.step();
+            optimizer.Step();
             losses[step] = value;
             progress?.Report(new SpiralsProgress(name, seed, step + 1, config.Steps, value));
         }

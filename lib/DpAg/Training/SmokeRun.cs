@@ -20,7 +20,7 @@ public static class SmokeRun
         torch.manual_seed(seed);
         Directory.CreateDirectory(outputDir);
         var net = Sequential(Linear(1, 64), new Mish(), Linear(64, 64), new Mish(), Linear(64, 1)).to(device);
-        var optimizer = torch.optim.AdamW(net.parameters(), lr: 3e-3);
+        using var optimizer = new AdamW(net.parameters(), lr: 3e-3);
         var losses = new List<double>(steps);
         for (int step = 0; step < steps; step++)
         {
@@ -28,9 +28,9 @@ public static class SmokeRun
             var x = torch.rand(256, 1, device: device).Times(6).Minus(3);
             var y = torch.sin(x).Plus(torch.randn_like(x).Times(0.05));
             var loss = functional.mse_loss(net.forward(x), y);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
             losses.Add(loss.item<float>());
         }
         var csv = Path.Combine(outputDir, "loss.csv");

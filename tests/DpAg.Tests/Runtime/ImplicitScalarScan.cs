@@ -78,7 +78,8 @@ public static class ImplicitScalarScan
         {
             foreach (var call in calls)
             {
-                if (IsImplicitScalar(md, call, out _)) converting.Add(method);
+                // A scalar made inside TorchSharp, implicitly or with ToScalar(), is one it never disposes: count both.
+                if (IsImplicitScalar(md, call, out _) || IsToScalar(md, call)) converting.Add(method);
                 else if (call.Kind == HandleKind.MethodDefinition)
                 {
                     var callee = DefinitionKey(md, (MethodDefinitionHandle)call);
@@ -158,6 +159,15 @@ public static class ImplicitScalarScan
         if (member.Parent.Kind != HandleKind.TypeReference || member.GetKind() != MemberReferenceKind.Method) return null;
         var sig = member.DecodeMethodSignature(new TypeNames(md), null);
         return $"{RefName(md, (TypeReferenceHandle)member.Parent)}::{md.GetString(member.Name)}({string.Join(",", sig.ParameterTypes)})";
+    }
+
+    private static bool IsToScalar(MetadataReader md, EntityHandle handle)
+    {
+        if (handle.Kind != HandleKind.MethodDefinition) return false;
+        var def = md.GetMethodDefinition((MethodDefinitionHandle)handle);
+        var declaring = md.GetTypeDefinition(def.GetDeclaringType());
+        return md.GetString(declaring.Name) == "ScalarExtensionMethods" && md.GetString(def.Name).StartsWith("To", StringComparison.Ordinal)
+               && md.GetString(def.Name).EndsWith("Scalar", StringComparison.Ordinal);
     }
 
     private static bool IsImplicitScalar(MetadataReader md, EntityHandle handle, out string source)

@@ -14,13 +14,22 @@ public class ImplicitScalarTests
     {
     };
 
-    public static IEnumerable<object[]> LibraryAssemblies() => new[] { "DpAg.dll" }.Select(a => new object[] { a });
+    /// <summary>Every assembly built from lib/: the library, the notebook setup and the command line.</summary>
+    public static IEnumerable<object[]> LibraryAssemblies() => new[]
+    {
+        Path.Combine("lib", "DpAg", "bin", Configuration, "net10.0", "DpAg.dll"),
+        Path.Combine("lib", "DpAg.Notebook", "bin", "DpAg.Notebook.dll"),
+        Path.Combine("lib", "DpAg.Cli", "bin", Configuration, "net10.0", "DpAg.Cli.dll"),
+    }.Select(a => new object[] { a });
+
+    private static string Configuration => AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
 
     [Theory]
     [MemberData(nameof(LibraryAssemblies))]
     public void LibraryCodeMakesNoImplicitScalars(string assembly)
     {
-        var path = Path.Combine(AppContext.BaseDirectory, assembly);
+        var path = Path.Combine(DpAg.Tests.Cli.CliRunner.RepoRoot, assembly);
+        Assert.True(File.Exists(path), $"{path} is not built; build the solution first.");
         var hits = ImplicitScalarScan.Scan(path).Where(h => !AllowList.ContainsKey(h.Method)).ToList();
         Assert.True(hits.Count == 0,
             $"{assembly}: {hits.Count} methods pass a number where TorchSharp expects a Scalar (make it with ToScalar() in a " +

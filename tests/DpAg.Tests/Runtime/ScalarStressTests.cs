@@ -44,7 +44,9 @@ public sealed class ScalarStressTests(ITestOutputHelper output) : IDisposable
         {
             string runDir = Path.Combine(_dir, $"{kind}-{name}");
             using var trainer = PolicyRuns.Create(PolicySpec.FromNames(kind, "released", "tiny"), data, runDir, steps, batchSize: 8, seed: 3);
-            long forced = stress ? GcStress.Run(() => trainer.Run()) : 0;
+            long forced = 0;
+            if (stress) forced = GcStress.Run(() => trainer.Run());
+            else trainer.Run();
             if (stress) output.WriteLine($"{kind}: {steps} training steps under {forced} forced collections");
             return File.ReadAllBytes(Path.Combine(runDir, "checkpoints", CheckpointStore.FolderName(steps), Trainer.EmaFile));
         }
