@@ -15,6 +15,35 @@ internal sealed class ConfigFile
 
     private ConfigFile(string path, Dictionary<string, JsonElement> values) { _path = path; _values = values; }
 
+    /// <summary>
+    /// The file at <paramref name="path"/> over the values of <paramref name="under"/> (a named budget): the file's keys
+    /// win; either may be missing.
+    /// </summary>
+    public static ConfigFile? Load(string? path, IEnumerable<Option> known, ConfigFile? under)
+    {
+        var file = Load(path, known);
+        if (under is null) return file;
+        if (file is null) return under;
+        var merged = new Dictionary<string, JsonElement>(under._values);
+        foreach (var (k, v) in file._values) merged[k] = v;
+        return new ConfigFile(file._path, merged);
+    }
+
+    /// <summary>Parses option values from JSON text (a built-in budget), named <paramref name="source"/> in errors.</summary>
+    public static ConfigFile FromJson(string source, string json, IEnumerable<Option> known)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var names = known.Select(o => Key(o.Name)).ToHashSet();
+        var values = new Dictionary<string, JsonElement>();
+        foreach (var p in doc.RootElement.EnumerateObject())
+        {
+            var key = Key(p.Name);
+            if (!names.Contains(key)) throw new InvalidOperationException($"{source}: unknown key '{p.Name}' (a bug in the budget).");
+            values[key] = p.Value.Clone();
+        }
+        return new ConfigFile(source, values);
+    }
+
     public static ConfigFile? Load(string? path, IEnumerable<Option> known)
     {
         if (string.IsNullOrEmpty(path)) return null;

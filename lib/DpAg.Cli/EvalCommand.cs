@@ -25,47 +25,93 @@ internal static class EvalCommand
         var gifs = new Option<int>("--gifs") { Description = "Episodes to save as GIF animations.", DefaultValueFactory = _ => 2 };
         var dynamic = new Option<bool>("--dynamic") { Description = "Dynamic Push-T (moving ball disturbance)." };
         var output = new Option<string?>("--output") { Description = "Folder for eval.json and GIFs (default: <run-dir>/eval)." };
+        var checkpointOption = new Option<string>("--checkpoint") { Description = "Which weights: latest, best (by validation score; needs dpag train --eval-every), a kept step, or all (every kept checkpoint and best, with the protocol's summaries in protocol.json).", DefaultValueFactory = _ => "latest" };
+        var lastCheckpoints = new Option<int>("--last", "--last-checkpoints") { Description = "With --checkpoint all: how many of the last checkpoints the mean summary averages.", DefaultValueFactory = _ => 5 };
         var command = new Command("eval", "Evaluate a trained policy in the Push-T simulator: coverage, success, jerk, rollout GIFs.")
         {
-            runDir, episodes, firstSeed, maxSteps, sampler, inferenceSteps, noiseScale, gifs, dynamic, output,
+            runDir, checkpointOption, lastCheckpoints, episodes, firstSeed, maxSteps, sampler, inferenceSteps, noiseScale, gifs, dynamic, output,
         }.WithRuntimeOptions();
         command.SetAction(parse => Commands.Guarded(() =>
         {
             string dir = parse.GetValue(runDir)!;
+            string which = parse.GetValue(checkpointOption)!.ToLowerInvariant();
             Commands.RequirePhysicsEngine();
             PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName)); // a bad run folder fails before the runtime starts
             var info = Commands.InitRuntime(parse);
-            var (policy, spec, checkpoint) = PolicyRuns.LoadTrained(dir, info.Device);
-            using var _ = policy;
-            if (parse.GetValue(sampler) is { } name)
-                policy.Sampler = spec.Config.Policy.CreateScheduler(name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm);
-            if (parse.GetValue(inferenceSteps) is { } n) policy.InferenceSteps = n;
-            policy.InferenceNoiseScale = parse.GetValue(noiseScale);
-            var config = PushTEvalConfig.For(spec.Config.Policy, parse.GetValue(dynamic) ? PushTConfig.Dynamic : PushTConfig.Classic) with
+            string outRoot = parse.GetValue(output) ?? Path.Combine(dir, "eval");
+            if (which != "all")
             {
-                Episodes = parse.GetValue(episodes), FirstSeed = parse.GetValue(firstSeed), MaxSteps = parse.GetValue(maxSteps),
-                GifEpisodes = parse.GetValue(gifs),
-            };
-            var result = LockstepRunner.Evaluate(new PolicyActor(policy, info.Device, parse.GetValue(Commands.Seed)), config,
-                new Progress<(int Finished, long Steps)>(p => Console.Error.Write($"\r  {p.Finished}/{config.Episodes} episodes done, {p.Steps} env steps")));
-            Console.Error.WriteLine();
-            string outDir = parse.GetValue(output) ?? Path.Combine(dir, "eval");
-            Directory.CreateDirectory(outDir);
-            foreach (var e in result.Episodes.Where(e => e.Gif is not null))
-                AtomicFile.WriteAllBytes(Path.Combine(outDir, $"episode_{e.Seed}.gif"), e.Gif!);
-            var summary = new
+                var (step, result, line) = EvaluateOne(which, outRoot);
+                Console.WriteLine(line);
+                return 0;
+            }
+            // The protocol's summaries over checkpoints (Diffusion Policy reports the max over checkpoints and the
+            // mean of the last ones), next to the checkpoint chosen on validation seeds, which never sees the test set.
+            var kept = PolicyRuns.Checkpoints(dir);
+            if (kept.Count == 0) throw new ArgumentException($"--checkpoint all: {dir} keeps no checkpoints.");
+            var scores = new List<(string Label, long Step, double Score, double Success)>();
+            foreach (var c in kept)
             {
-                policy = spec.Name, checkpoint_step = checkpoint.Step, sampler = policy.Sampler.GetType().Name,
-                inference_steps = policy.InferenceSteps > 0 ? policy.InferenceSteps : spec.Config.Policy.NumInferenceSteps,
-                noise_scale = policy.InferenceNoiseScale,
-                episodes = result.Episodes.Count, mean_score = result.MeanScore, mean_max_coverage = result.MeanMaxCoverage,
-                success_rate = result.SuccessRate, mean_agent_jerk = result.MeanAgentJerk, mean_action_jerk = result.MeanActionJerk,
-                seconds = result.Elapsed.TotalSeconds,
-                per_episode = result.Episodes.Select(e => new { e.Seed, e.Steps, e.MaxReward, e.MaxCoverage, e.Success, e.AgentJerk, e.ActionJerk }),
+                var (step, result, line) = EvaluateOne(c.Step.ToString(System.Globalization.CultureInfo.InvariantCulture), Path.Combine(outRoot, CheckpointStore.FolderName(c.Step)));
+                Console.WriteLine(line);
+                scores.Add(("step", step, result.MeanScore, result.SuccessRate));
+            }
+            object? bestByValidation = null;
+            if (ValidationLog.ReadBest(dir) is not null)
+            {
+                var (step, result, line) = EvaluateOne("best", Path.Combine(outRoot, "best"));
+                Console.WriteLine(line);
+                bestByValidation = new { step, score = result.MeanScore, success_rate = result.SuccessRate };
+            }
+            var max = scores.MaxBy(x => x.Score);
+            int lastK = Math.Min(parse.GetValue(lastCheckpoints), scores.Count);
+            var last = scores.TakeLast(lastK).ToList();
+            var protocol = new
+            {
+                run = Path.GetFullPath(dir), episodes = parse.GetValue(episodes), first_seed = parse.GetValue(firstSeed),
+                checkpoints = scores.Select(x => new { x.Step, score = x.Score, success_rate = x.Success }),
+                max_over_checkpoints = new { step = max.Step, score = max.Score },
+                mean_of_last_checkpoints = new { count = lastK, steps = last.Select(x => x.Step), score = last.Average(x => x.Score), success_rate = last.Average(x => x.Success) },
+                best_by_validation = bestByValidation,
             };
-            AtomicFile.WriteAllText(Path.Combine(outDir, "eval.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-            Console.WriteLine($"{spec.Name} @ step {checkpoint.Step}: {result}; wrote {outDir}/eval.json");
+            Directory.CreateDirectory(outRoot);
+            AtomicFile.WriteAllText(Path.Combine(outRoot, "protocol.json"), JsonSerializer.Serialize(protocol, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine(System.FormattableString.Invariant(
+                $"protocol summaries: max over {scores.Count} checkpoints {max.Score:F4} (step {max.Step}); mean of the last {lastK} {last.Average(x => x.Score):F4}; wrote {outRoot}/protocol.json"));
             return 0;
+
+            (long Step, PushTEvalResult Result, string Line) EvaluateOne(string checkpointName, string outDir)
+            {
+                var (policy, spec, checkpoint) = PolicyRuns.LoadTrained(dir, info.Device, checkpointName);
+                using var _ = policy;
+                if (parse.GetValue(sampler) is { } name)
+                    policy.Sampler = spec.Config.Policy.CreateScheduler(name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm);
+                if (parse.GetValue(inferenceSteps) is { } n) policy.InferenceSteps = n;
+                policy.InferenceNoiseScale = parse.GetValue(noiseScale);
+                var config = PushTEvalConfig.For(spec.Config.Policy, parse.GetValue(dynamic) ? PushTConfig.Dynamic : PushTConfig.Classic) with
+                {
+                    Episodes = parse.GetValue(episodes), FirstSeed = parse.GetValue(firstSeed), MaxSteps = parse.GetValue(maxSteps),
+                    GifEpisodes = parse.GetValue(gifs),
+                };
+                var result = LockstepRunner.Evaluate(new PolicyActor(policy, info.Device, parse.GetValue(Commands.Seed)), config,
+                    new Progress<(int Finished, long Steps)>(p => Console.Error.Write($"\r  {p.Finished}/{config.Episodes} episodes done, {p.Steps} env steps")));
+                Console.Error.WriteLine();
+                Directory.CreateDirectory(outDir);
+                foreach (var e in result.Episodes.Where(e => e.Gif is not null))
+                    AtomicFile.WriteAllBytes(Path.Combine(outDir, $"episode_{e.Seed}.gif"), e.Gif!);
+                var summary = new
+                {
+                    policy = spec.Name, checkpoint = checkpointName, checkpoint_step = checkpoint.Step, sampler = policy.Sampler.GetType().Name,
+                    inference_steps = policy.InferenceSteps > 0 ? policy.InferenceSteps : spec.Config.Policy.NumInferenceSteps,
+                    noise_scale = policy.InferenceNoiseScale,
+                    episodes = result.Episodes.Count, mean_score = result.MeanScore, mean_max_coverage = result.MeanMaxCoverage,
+                    success_rate = result.SuccessRate, mean_agent_jerk = result.MeanAgentJerk, mean_action_jerk = result.MeanActionJerk,
+                    seconds = result.Elapsed.TotalSeconds,
+                    per_episode = result.Episodes.Select(e => new { e.Seed, e.Steps, e.MaxReward, e.MaxCoverage, e.Success, e.AgentJerk, e.ActionJerk }),
+                };
+                AtomicFile.WriteAllText(Path.Combine(outDir, "eval.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+                return (checkpoint.Step, result, $"{spec.Name} @ step {checkpoint.Step} ({checkpointName}): {result}; wrote {outDir}/eval.json");
+            }
         }));
         return command;
     }

@@ -24,34 +24,58 @@ internal static class TrainCommand
         var maxGradNorm = new Option<double?>("--max-grad-norm") { Description = "Clip the gradient norm (off by default, as in the paper)." };
         var fresh = new Option<bool>("--fresh") { Description = "Start over instead of resuming an existing run folder." };
         var stopAfter = new Option<long?>("--stop-after") { Description = "Stop (with a checkpoint) once this many steps are done; run again to continue." };
+        var budget = new Option<string?>("--budget") { Description = $"A named recipe of option values ({string.Join(", ", Budgets.Names)}); --config and the command line win over it." };
+        var keep = new Option<int>("--keep-checkpoints") { Description = "How many of the newest checkpoints to keep (the protocol's mean over the last checkpoints needs several).", DefaultValueFactory = _ => 3 };
+        var evalEvery = new Option<long?>("--eval-every") { Description = "Score the EMA policy in the simulator every N steps on validation seeds (not the test seeds); keeps the best checkpoint in <run-dir>/best." };
+        var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Validation episodes per evaluation.", DefaultValueFactory = _ => 20 };
+        var evalFirstSeed = new Option<long>("--eval-first-seed") { Description = "First validation seed (must not overlap the test seeds 100000..100049).", DefaultValueFactory = _ => DpAg.Evaluation.PushTValidation.DefaultFirstSeed };
+        var evalSampler = new Option<string>("--eval-sampler") { Description = "Sampler for validation: ddim or ddpm.", DefaultValueFactory = _ => "ddim" };
+        var evalSteps = new Option<int>("--eval-inference-steps") { Description = "Reverse steps for validation.", DefaultValueFactory = _ => 16 };
+        var evalNoiseScale = new Option<double>("--eval-noise-scale") { Description = "Noise scale for validation sampling (0.4 for the released DP-AG's training target).", DefaultValueFactory = _ => 1.0 };
         var retries = new Option<int>("--retries") { Description = "After a native fault in a step, resume from the last checkpoint up to this many times (each retry is logged).", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train DP or DP-AG on Push-T demonstrations (CPU or GPU); resumes an interrupted run exactly.")
         {
-            config, policy, preset, size, dataset, runDir, steps, batch, lr, warmup, checkpointEvery, maxGradNorm, fresh, stopAfter, retries,
+            config, budget, policy, preset, size, dataset, runDir, steps, batch, lr, warmup, checkpointEvery, keep, maxGradNorm, fresh, stopAfter, retries,
+            evalEvery, evalEpisodes, evalFirstSeed, evalSampler, evalSteps, evalNoiseScale,
         }.WithRuntimeOptions();
         command.SetAction(parse => Commands.Guarded(() =>
         {
-            var file = ConfigFile.Load(parse.GetValue(config), command.Options);
+            var file = ConfigFile.Load(parse.GetValue(config), command.Options, Budgets.Get(parse.GetValue(budget), command.Options));
             T V<T>(Option<T> o) => ConfigFile.Value(parse, o, file);
             var spec = PolicySpec.FromNames(V(policy), V(preset), V(size));
             var trainConfig = new TrainConfig
             {
                 RunDir = V(runDir), Steps = V(steps), BatchSize = V(batch), LearningRate = V(lr), WarmupSteps = V(warmup),
-                CheckpointEvery = V(checkpointEvery), MaxGradNorm = V(maxGradNorm), Seed = V(Commands.Seed),
+                CheckpointEvery = V(checkpointEvery), KeepLastCheckpoints = V(keep), MaxGradNorm = V(maxGradNorm), Seed = V(Commands.Seed),
             }.Validate();
+            ValidationOptions? validation = null;
+            if (V(evalEvery) is { } every)
+            {
+                var sampler = V(evalSampler).ToLowerInvariant() switch
+                {
+                    "ddim" => SamplerKind.Ddim,
+                    "ddpm" => SamplerKind.Ddpm,
+                    var other => throw new ArgumentException($"--eval-sampler: unknown sampler '{other}'; use ddim or ddpm."),
+                };
+                if (every < 1) throw new ArgumentException($"--eval-every must be at least 1, got {every}.");
+                var evalConfig = DpAg.Evaluation.PushTEvalConfig.For(spec.Config.Policy) with { Episodes = V(evalEpisodes), FirstSeed = V(evalFirstSeed) };
+                validation = DpAg.Evaluation.PushTValidation.Create(every, evalConfig, sampler, V(evalSteps), V(evalNoiseScale), V(Commands.Seed));
+                Commands.RequirePhysicsEngine();
+            }
             // Everything is validated before the runtime starts or data loads.
             var info = Commands.InitRuntime(parse);
             var data = PushTDataset.Open(V(dataset), new PushTDatasetConfig(
                 Observation: spec.Config.Policy.Observation == ObservationKind.Image ? PushTObservation.Image : PushTObservation.Keypoint,
                 Horizon: spec.Config.Policy.Horizon, NObsSteps: spec.Config.Policy.ObsSteps, NActionSteps: spec.Config.Policy.ActionSteps,
                 MaxTrainEpisodes: null));
+            if (validation is not null) Console.Error.WriteLine($"dpag train: validation every {V(evalEvery)} steps: {validation.Description}");
             Console.Error.WriteLine($"dpag train: {spec.Name} ({V(preset)}, {V(size)}) on {data.Count} windows of {V(dataset)}; run folder {trainConfig.RunDir}");
             int maxRetries = V(retries);
             if (maxRetries < 0) throw new ArgumentException($"--retries must be >= 0, got {maxRetries}.");
             bool startOver = parse.GetValue(fresh);
             for (int attempt = 0; ; attempt++)
             {
-                using var trainer = PolicyRuns.Create(spec, data, trainConfig, new TrainerOptions { Device = info.Device, Resume = !startOver, BeforeStep = InjectedFault });
+                using var trainer = PolicyRuns.Create(spec, data, trainConfig, new TrainerOptions { Device = info.Device, Resume = !startOver, BeforeStep = InjectedFault, Validation = validation });
                 try
                 {
                     var result = trainer.Run(parse.GetValue(stopAfter));

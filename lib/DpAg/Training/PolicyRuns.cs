@@ -41,24 +41,56 @@ public static class PolicyRuns
 
     /// <summary>
     /// The trained policy of a run folder (from <c>dpag train</c> or a notebook): its spec and normaliser, with the EMA
-    /// weights of the latest complete checkpoint, moved to <paramref name="device"/> and in eval mode.
+    /// weights of a checkpoint, moved to <paramref name="device"/> and in eval mode. <paramref name="checkpoint"/>:
+    /// <c>latest</c> (the newest complete checkpoint), <c>best</c> (the best by validation score, <c>best/</c>), or a
+    /// step number whose checkpoint is still kept.
     /// </summary>
-    public static (DiffusionPolicyBase Policy, PolicySpec Spec, CheckpointInfo Checkpoint) LoadTrained(string runDir, torch.Device? device = null)
+    public static (DiffusionPolicyBase Policy, PolicySpec Spec, CheckpointInfo Checkpoint) LoadTrained(string runDir, torch.Device? device = null, string checkpoint = "latest")
     {
         var spec = PolicySpec.Load(Path.Combine(runDir, PolicySpec.FileName));
         var normalizer = LinearNormalizer.Load(Path.Combine(runDir, "normalizer.json"));
         var policy = spec.Create(normalizer);
         try
         {
-            var checkpoint = Trainer.LoadPolicy(policy, runDir, ema: true);
+            var info = checkpoint.ToLowerInvariant() switch
+            {
+                "latest" => Trainer.LoadPolicy(policy, runDir, ema: true),
+                "best" => LoadBest(policy, runDir),
+                var step when long.TryParse(step, out long s) => Trainer.LoadPolicy(policy, FindCheckpoint(runDir, s).Path, ema: true),
+                _ => throw new ArgumentException($"Checkpoint '{checkpoint}': use latest, best or a step number ({Describe(runDir)})."),
+            };
             if (device is not null) policy.to(device);
             policy.eval();
-            return (policy, spec, checkpoint);
+            return (policy, spec, info);
         }
         catch
         {
             policy.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The complete checkpoints still kept in <paramref name="runDir"/>, oldest first.</summary>
+    public static IReadOnlyList<CheckpointInfo> Checkpoints(string runDir) =>
+        new CheckpointStore(Path.Combine(runDir, "checkpoints")).List();
+
+    private static CheckpointInfo FindCheckpoint(string runDir, long step) =>
+        Checkpoints(runDir).FirstOrDefault(c => c.Step == step)
+        ?? throw new ArgumentException($"No kept checkpoint at step {step} in {runDir} ({Describe(runDir)}).");
+
+    private static CheckpointInfo LoadBest(DiffusionPolicyBase policy, string runDir)
+    {
+        var best = ValidationLog.ReadBest(runDir)
+                   ?? throw new FileNotFoundException($"{runDir} has no best checkpoint (best/best.json): train with --eval-every to keep one.");
+        string dir = Path.Combine(runDir, ValidationLog.BestFolder);
+        policy.load(Path.Combine(dir, best.WeightsFile));
+        return new CheckpointInfo(best.Step, Path.GetFullPath(dir));
+    }
+
+    private static string Describe(string runDir)
+    {
+        var kept = Checkpoints(runDir).Select(c => c.Step.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        return (kept.Count == 0 ? "no checkpoints kept" : "kept: " + string.Join(", ", kept)) +
+               (ValidationLog.ReadBest(runDir) is { } b ? $"; best: step {b.Step}" : "");
     }
 }

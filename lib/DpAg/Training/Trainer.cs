@@ -28,6 +28,9 @@ public sealed record TrainerOptions
     /// </summary>
     public bool SeedGlobalGenerator { get; init; } = true;
 
+    /// <summary>Evaluation during training (validation episodes, best checkpoint); null: none.</summary>
+    public ValidationOptions? Validation { get; init; }
+
     /// <summary>Called after every step, on the training thread (e.g. a notebook's live plot).</summary>
     public IProgress<TrainProgress>? Progress { get; init; }
 
@@ -96,6 +99,8 @@ public sealed class Trainer : IDisposable
     private readonly MetricsLog _metrics;
     private readonly long? _batchesPerEpoch;
     private CheckpointInfo? _lastCheckpoint;
+    private double _trainSeconds;
+    private ValidationLog? _validation;
 
     /// <summary>
     /// Builds (or restores from the run folder's latest checkpoint) the policy, its EMA copy and the optimiser.
@@ -154,9 +159,16 @@ public sealed class Trainer : IDisposable
                 torch.set_rng_state(rng);
             }
             CompletedSteps = state.Step;
+            _trainSeconds = state.TrainSeconds;
             _lastCheckpoint = resumeFrom;
         }
         _metrics.TruncateTo(CompletedSteps);
+        if (_options.Validation is { } validation)
+        {
+            if (validation.Every < 1) throw new ArgumentException($"Validation every {validation.Every} steps: it must be at least 1.", nameof(options));
+            _validation = new ValidationLog(config.RunDir, CompletedSteps);
+        }
+        else if (!_options.Resume) File.Delete(Path.Combine(config.RunDir, ValidationLog.CsvName));
         AtomicFile.WriteAllText(Path.Combine(config.RunDir, "config.json"), config.ToJson());
     }
 
@@ -180,6 +192,12 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The learning-rate schedule.</summary>
     public LrSchedule Schedule => _schedule;
+
+    /// <summary>Training wall time of the whole run so far (all sessions, without validation).</summary>
+    public TimeSpan TrainingTime => TimeSpan.FromSeconds(_trainSeconds);
+
+    /// <summary>The validation log (null without <see cref="TrainerOptions.Validation"/>).</summary>
+    public ValidationLog? Validation => _validation;
 
     /// <summary>The newest checkpoint of the run, if any.</summary>
     public CheckpointInfo? LastCheckpoint => _lastCheckpoint;
@@ -210,10 +228,16 @@ public sealed class Trainer : IDisposable
         if (startStep > 0 && startStep < stopAt)
             console.Message($"Resuming {Policy.Name} from {_lastCheckpoint?.Path} at step {startStep}/{TotalSteps}.");
         Policy.train();
+        // A run killed between a validation step's checkpoint and its validation catches up first.
+        if (_validation is not null && CompletedSteps > 0 && IsValidationStep(CompletedSteps) && !_validation.Has(CompletedSteps)
+            && _lastCheckpoint?.Step == CompletedSteps)
+            Validate(console);
+        var stepClock = new Stopwatch();
         try
         {
             while (CompletedSteps < stopAt)
             {
+                stepClock.Restart();
                 long step = CompletedSteps;
                 MetricsRow row;
                 try
@@ -238,8 +262,15 @@ public sealed class Trainer : IDisposable
                 _options.Progress?.Report(progress);
 
                 bool cancelled = cancellationToken.IsCancellationRequested;
-                if (CompletedSteps % _config.CheckpointEvery == 0 || CompletedSteps == stopAt || cancelled)
+                bool validate = _validation is not null && IsValidationStep(CompletedSteps);
+                if (CompletedSteps % _config.CheckpointEvery == 0 || CompletedSteps == stopAt || cancelled || validate)
+                {
+                    _trainSeconds += stepClock.Elapsed.TotalSeconds;
+                    stepClock.Restart();
                     SaveCheckpoint();
+                }
+                _trainSeconds += stepClock.Elapsed.TotalSeconds;
+                if (validate) Validate(console);
                 if (cancelled)
                 {
                     console.Message($"Stopped on request after step {CompletedSteps}; checkpoint {_lastCheckpoint?.Path}.");
@@ -292,6 +323,29 @@ public sealed class Trainer : IDisposable
         return new MetricsRow(step, loss, lr, gradNorm, _ema?.Decay ?? 0.0, terms);
     }
 
+    private bool IsValidationStep(long completedSteps) =>
+        _options.Validation is { } v && (completedSteps % v.Every == 0 || completedSteps == TotalSteps);
+
+    /// <summary>Scores the EMA policy (else the trained one) at the checkpoint just written; keeps the best weights.</summary>
+    private void Validate(ConsoleProgress console)
+    {
+        var options = _options.Validation!;
+        var policy = EmaPolicy ?? Policy;
+        bool wasTraining = policy.training;
+        policy.eval();
+        var clock = Stopwatch.StartNew();
+        var result = options.Evaluate(policy);
+        if (wasTraining) policy.train();
+        var row = new ValidationRow(CompletedSteps, _trainSeconds / 60, result.Score, result.SuccessRate, result.Episodes, clock.Elapsed.TotalSeconds);
+        _validation!.Add(row);
+        var best = _validation.Best!;
+        if (best.Step == row.Step)
+            _validation.SetBest(row, Path.Combine(_lastCheckpoint!.Path, _ema is not null ? EmaFile : ModelFile), options.Description);
+        console.Message(string.Create(CultureInfo.InvariantCulture,
+            $"validation at step {row.Step} ({row.TrainMinutes:F1} min of training): score {row.Score:F4}, success {row.SuccessRate:P0} " +
+            $"({row.Episodes} episodes, {row.EvalSeconds:F0} s); best {best.Score:F4} at step {best.Step}"));
+    }
+
     private void CheckValue(long step, string name, double value, Dictionary<string, double> terms, double loss)
     {
         if (!double.IsFinite(value)) throw Diverged(step, name, value, "is not finite", terms, loss);
@@ -337,7 +391,7 @@ public sealed class Trainer : IDisposable
                 CheckpointStore.WriteFile(Path.Combine(dir, RngFile), s => s.Write(rng.bytes));
             _options.OnCheckpointWriting?.Invoke(step);
             var state = new TrainState(1, step, TotalSteps, Policy.Name, _ema?.OptimizationStep ?? 0, _ema?.Decay ?? 0,
-                _schedule.LearningRate(_config.LearningRate, Math.Max(0, step - 1)), DateTime.UtcNow, _config);
+                _schedule.LearningRate(_config.LearningRate, Math.Max(0, step - 1)), DateTime.UtcNow, _config, _trainSeconds);
             CheckpointStore.WriteFile(Path.Combine(dir, CheckpointStore.CompleteMarker),
                 s => s.Write(JsonSerializer.SerializeToUtf8Bytes(state, TrainConfig.Json)));
         }, _config.KeepLastCheckpoints);
@@ -410,5 +464,5 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The content of a checkpoint's <c>state.json</c>.</summary>
     internal sealed record TrainState(int FormatVersion, long Step, long TotalSteps, string Policy, long EmaOptimizationStep,
-        double EmaDecay, double LearningRate, DateTime SavedUtc, TrainConfig Config);
+        double EmaDecay, double LearningRate, DateTime SavedUtc, TrainConfig Config, double TrainSeconds = 0);
 }

@@ -14,6 +14,12 @@ public static class GcStress
     /// </summary>
     public static int Scale => int.TryParse(Environment.GetEnvironmentVariable("DPAG_STRESS"), out var s) && s > 0 ? s : 1;
 
+    /// <summary>
+    /// The generation the stress thread collects: 2 (default) forces full collections, the reproduction;
+    /// DPAG_STRESS_GEN=0 collects only the youngest generation (where just-dropped scalars are).
+    /// </summary>
+    public static int Generation => int.TryParse(Environment.GetEnvironmentVariable("DPAG_STRESS_GEN"), out var g) && g is >= 0 and <= 2 ? g : 2;
+
     /// <summary>Runs <paramref name="body"/> under stress; returns how many collections the stress thread forced.</summary>
     public static long Run(Action body)
     {
@@ -23,7 +29,7 @@ public static class GcStress
         {
             while (!stop.IsCancellationRequested)
             {
-                GC.Collect();
+                GC.Collect(Generation, GCCollectionMode.Forced, blocking: true);
                 GC.WaitForPendingFinalizers();
                 collections++;
             }
