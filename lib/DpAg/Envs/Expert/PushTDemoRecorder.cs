@@ -32,6 +32,23 @@ public sealed record PushTDemoOptions
     /// <summary>Expert settings (default <see cref="PushTExpertConfig"/>).</summary>
     public PushTExpertConfig Expert { get; init; } = new();
 
+    /// <summary>
+    /// DART noise (Laskey et al. 2017): standard deviation, in px, of the Gaussian noise added to each coordinate of the
+    /// EXECUTED action; the recorded label (<c>data/action</c>) stays the expert's clean action for the recorded observation.
+    /// The noisy action is clipped to the reference action space [0, <see cref="PushTGeometry.WorldSize"/>] per coordinate
+    /// (the kit's env itself does not clip). The noise comes from <see cref="PushTDemoRecorder.DartStream"/>, seeded from the
+    /// episode's reset seed, so recordings are reproducible and independent of <see cref="Workers"/>. Default 0 (no noise:
+    /// the recording is byte-identical to one made without DART); CLI <c>--dart-noise</c>.
+    /// </summary>
+    public double DartNoise { get; init; }
+
+    /// <summary>
+    /// Fraction of episodes recorded with DART noise when <see cref="DartNoise"/> &gt; 0; the others are clean. An episode is
+    /// noisy when the first draw <c>rand()</c> of its noise stream is below the fraction (deterministic per seed). Default 1
+    /// (every episode); ignored when DartNoise is 0; CLI <c>--dart-fraction</c>.
+    /// </summary>
+    public double DartFraction { get; init; } = 1;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the offending field.</summary>
     public void Validate()
     {
@@ -45,6 +62,14 @@ public sealed record PushTDemoOptions
             throw new ArgumentException($"PushTDemoOptions.Workers must be in [1, 256]; got {Workers}.", nameof(Workers));
         if (MaxAttempts is { } m && m < Episodes)
             throw new ArgumentException($"PushTDemoOptions.MaxAttempts ({m}) must be at least Episodes ({Episodes}).", nameof(MaxAttempts));
+        if (!(DartNoise >= 0 && DartNoise <= PushTGeometry.WorldSize))
+            throw new ArgumentException(
+                $"PushTDemoOptions.DartNoise (--dart-noise) must be in [0, {PushTGeometry.WorldSize}] px; got {DartNoise}. Use 0 for clean demonstrations or a few px (e.g. 5 to 20) for DART.",
+                nameof(DartNoise));
+        if (!(DartFraction >= 0 && DartFraction <= 1))
+            throw new ArgumentException(
+                $"PushTDemoOptions.DartFraction (--dart-fraction) must be in [0, 1]; got {DartFraction}. It is the fraction of episodes recorded with noise (1 = all).",
+                nameof(DartFraction));
         ArgumentNullException.ThrowIfNull(Expert);
         Expert.Validate();
     }
@@ -54,7 +79,9 @@ public sealed record PushTDemoOptions
 /// One recorded episode. Arrays hold one row per step t: the observation BEFORE action t (<see cref="State"/> (L, 5) =
 /// [agent_x, agent_y, block_x, block_y, angle mod 2 pi], <see cref="Keypoints"/> (L, 9, 2)), the action (L, 2) and
 /// <see cref="NContacts"/> (L, 1) of the step that led to that observation (0 for the first), like the reference
-/// collection script; <see cref="Images"/> (L, 96, 96, 3) float32 0..255 when recorded.
+/// collection script; <see cref="Images"/> (L, 96, 96, 3) float32 0..255 when recorded. With DART noise
+/// (<see cref="PushTDemoOptions.DartNoise"/> &gt; 0) <see cref="Actions"/> are the expert's clean labels and
+/// <see cref="ExecutedActions"/> the (noisy) actions that produced the next observations.
 /// </summary>
 /// <param name="Seed">Reset seed.</param>
 /// <param name="Success">Coverage exceeded 0.95 within the step budget (only such episodes are stored).</param>
@@ -65,8 +92,13 @@ public sealed record PushTDemoOptions
 /// <param name="Actions">(L, 2) row-major.</param>
 /// <param name="NContacts">(L, 1).</param>
 /// <param name="Images">(L, 96, 96, 3) row-major, or null.</param>
+/// <param name="ExecutedActions">(L, 2) row-major actions actually executed (label + DART noise, clipped), or null when
+/// recorded with <see cref="PushTDemoOptions.DartNoise"/> = 0; equal to <paramref name="Actions"/> for a clean episode of a
+/// DART run (<see cref="PushTDemoOptions.DartFraction"/> &lt; 1).</param>
+/// <param name="Noisy">The executed actions carried DART noise.</param>
 public sealed record PushTDemoEpisode(long Seed, bool Success, double MaxCoverage, int Length,
-    float[] State, float[] Keypoints, float[] Actions, float[] NContacts, float[]? Images);
+    float[] State, float[] Keypoints, float[] Actions, float[] NContacts, float[]? Images,
+    float[]? ExecutedActions = null, bool Noisy = false);
 
 /// <summary>Summary of a <see cref="PushTDemoRecorder.Generate"/> run.</summary>
 /// <param name="KeptSeeds">Seeds of the stored (successful) episodes, in store order.</param>
@@ -97,15 +129,50 @@ public sealed record PushTDemoSummary(IReadOnlyList<long> KeptSeeds, IReadOnlyLi
 public static class PushTDemoRecorder
 {
     /// <summary>
+    /// The seed of an episode's DART noise stream: the low 32 bits of the SplitMix64 output for the state
+    /// <c>seed XOR 0x4441525400000000</c> ("DART"), so the stream is unrelated to the reset draws of <c>RandomState(seed)</c>.
+    /// </summary>
+    /// <param name="seed">The episode's reset seed.</param>
+    public static long DartStreamSeed(long seed)
+    {
+        unchecked
+        {
+            ulong z = (ulong)seed ^ 0x4441525400000000UL;
+            z += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            z ^= z >> 31;
+            return (long)(z & 0xFFFF_FFFFUL);
+        }
+    }
+
+    /// <summary>
+    /// The DART noise stream of an episode: <c>numpy.random.RandomState(DartStreamSeed(seed))</c> (bit-exact port). Its first
+    /// <c>rand()</c> decides whether the episode is noisy (below <see cref="PushTDemoOptions.DartFraction"/>); then each step
+    /// draws <c>randn()</c> for x and <c>randn()</c> for y.
+    /// </summary>
+    /// <param name="seed">The episode's reset seed.</param>
+    public static NumpyRandomState DartStream(long seed) => new(DartStreamSeed(seed));
+
+    /// <summary>
     /// Runs the expert on one seed and records the episode (whether or not it succeeds). Actions are rounded to float32
-    /// before execution, so the stored actions replayed from the seed reproduce the stored observations.
+    /// before execution, so the stored actions replayed from the seed reproduce the stored observations. With DART noise
+    /// (<see cref="PushTDemoOptions.DartNoise"/> &gt; 0, episode picked by <see cref="PushTDemoOptions.DartFraction"/>) the
+    /// executed action is clip(label + DartNoise * N(0, I), 0, 512) rounded to float32, the stored label the expert's clean
+    /// action for the observation, and the executed actions (stored in <see cref="PushTDemoEpisode.ExecutedActions"/>)
+    /// replay the observations instead. The expert acts from the actual (noisy) state every step.
     /// </summary>
     public static PushTDemoEpisode RecordEpisode(long seed, PushTDemoOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         using var env = new PushTEnv(new PushTConfig { LegacyReset = options.LegacyReset, ImageObservations = options.Images });
         using var expert = new PushTExpert(options.Expert);
         var obs = env.Reset(seed);
+        // DART: no stream at all without noise, so DartNoise = 0 records exactly what the kit recorded before DART.
+        NumpyRandomState? stream = options.DartNoise > 0 ? DartStream(seed) : null;
+        bool noisy = stream is not null && stream.Rand() < options.DartFraction;
+        var executed = stream is not null ? new List<float>() : null;
         var state = new List<float>();
         var keypoints = new List<float>();
         var actions = new List<float>();
@@ -122,13 +189,21 @@ public static class PushTDemoRecorder
             var (ax, ay) = expert.NextAction(env);
             ax = (float)ax;
             ay = (float)ay;
+            double ex = ax, ey = ay;
+            if (noisy)
+            {
+                ex = (float)Math.Clamp(ax + options.DartNoise * stream!.Randn(), 0, PushTGeometry.WorldSize);
+                ey = (float)Math.Clamp(ay + options.DartNoise * stream.Randn(), 0, PushTGeometry.WorldSize);
+            }
+            executed?.Add((float)ex);
+            executed?.Add((float)ey);
             for (int i = 0; i < 5; i++) state.Add((float)obs.State[i]);
             for (int i = 0; i < 18; i++) keypoints.Add((float)obs.Keypoints[i]);
             actions.Add((float)ax);
             actions.Add((float)ay);
             contacts.Add(lastContacts);
             if (images is not null) AppendImage(images, obs.Image!, env.Config.ImageSize);
-            var result = env.Step(ax, ay);
+            var result = env.Step(ex, ey);
             steps++;
             obs = result.Observation;
             lastContacts = result.Info.NContacts;
@@ -136,7 +211,7 @@ public static class PushTDemoRecorder
             success = result.Done;
         }
         return new PushTDemoEpisode(seed, success, maxCoverage, steps, state.ToArray(), keypoints.ToArray(), actions.ToArray(),
-            contacts.ToArray(), images?.ToArray());
+            contacts.ToArray(), images?.ToArray(), executed?.ToArray(), noisy);
     }
 
     /// <summary>[3, S, S] channel-major in [0, 1] -> (S, S, 3) in [0, 255] appended.</summary>
@@ -199,7 +274,8 @@ public static class PushTDemoRecorder
     /// <summary>
     /// Runs the expert on exactly <see cref="PushTDemoOptions.Episodes"/> seeds from FirstSeed (in parallel, nothing kept)
     /// and summarises them; with LegacyReset = true, FirstSeed = 100000, Episodes = 50 and MaxSteps = 300 this is the
-    /// evaluation protocol of docs pusht.md (the expert acts every step from the full simulator state).
+    /// evaluation protocol of docs pusht.md (the expert acts every step from the full simulator state). DART noise, when
+    /// set, is executed too (the expert's success under noise).
     /// </summary>
     public static PushTDemoSummary Evaluate(PushTDemoOptions options, CancellationToken cancellationToken = default)
     {
@@ -215,7 +291,10 @@ public static class PushTDemoRecorder
             results.Average(e => e.MaxCoverage), kept.Count == 0 ? 0 : kept.Average(e => (double)e.Length), kept.Sum(e => (long)e.Length), sw.Elapsed);
     }
 
-    /// <summary>Stacks episodes into a replay buffer with the official keys (img only when every episode has images).</summary>
+    /// <summary>
+    /// Stacks episodes into a replay buffer with the official keys (img only when every episode has images), plus
+    /// <c>executed_action</c> (N, 2) when every episode has executed actions (DART recordings).
+    /// </summary>
     public static ReplayBuffer ToReplayBuffer(IEnumerable<PushTDemoEpisode> episodes)
     {
         ArgumentNullException.ThrowIfNull(episodes);
@@ -230,6 +309,7 @@ public static class PushTDemoRecorder
                 ["n_contacts"] = ZarrArray.Create(e.NContacts, e.Length, 1),
             };
             if (e.Images is not null) dict["img"] = ZarrArray.Create(e.Images, e.Length, 96, 96, 3);
+            if (e.ExecutedActions is not null) dict["executed_action"] = ZarrArray.Create(e.ExecutedActions, e.Length, 2);
             buffer.AddEpisode(dict);
         }
         return buffer;
@@ -250,17 +330,23 @@ public static class PushTDemoRecorder
         DpAg.IO.AtomicFile.WriteDirectory(path, temp =>
         {
             buffer.Save(temp, new BloscCompressor());
-            File.WriteAllText(Path.Combine(temp, ".zattrs"), Attributes(options, summary).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(temp, ".zattrs"), Attributes(options, summary, episodes).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         });
     }
 
-    /// <summary>The root attributes recorded by <see cref="Save"/>.</summary>
-    public static JsonObject Attributes(PushTDemoOptions options, PushTDemoSummary summary)
+    /// <summary>
+    /// The root attributes recorded by <see cref="Save"/>; a <c>dart</c> block (noise, fraction, clip, stream, labels and the
+    /// kept seeds recorded with noise) only when <see cref="PushTDemoOptions.DartNoise"/> &gt; 0, so clean stores are unchanged.
+    /// </summary>
+    /// <param name="options">The options the episodes were recorded with.</param>
+    /// <param name="summary">The generation summary.</param>
+    /// <param name="episodes">The stored episodes (for the seeds recorded with noise); null leaves that list out.</param>
+    public static JsonObject Attributes(PushTDemoOptions options, PushTDemoSummary summary, IReadOnlyList<PushTDemoEpisode>? episodes = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(summary);
         var e = options.Expert;
-        return new JsonObject
+        var attributes = new JsonObject
         {
             ["generator"] = "DpAg.Envs.Expert.PushTDemoRecorder (dpag demos)",
             ["expert"] = new JsonObject
@@ -284,5 +370,21 @@ public static class PushTDemoRecorder
             ["mean_length"] = summary.MeanLength,
             ["total_steps"] = summary.TotalSteps,
         };
+        if (options.DartNoise > 0)
+        {
+            var dart = new JsonObject
+            {
+                ["method"] = "DART (Laskey et al. 2017): executed action = clip(expert action + N(0, noise_std_px^2 I), clip); data/action = the expert's clean action",
+                ["noise_std_px"] = options.DartNoise,
+                ["fraction"] = options.DartFraction,
+                ["clip"] = new JsonArray(0.0, PushTGeometry.WorldSize),
+                ["stream"] = "numpy RandomState(low 32 bits of splitmix64(seed ^ 0x4441525400000000)); first rand() < fraction makes the episode noisy; then randn() for x, randn() for y every step",
+                ["executed_action"] = "data/executed_action holds the executed actions; they replay the stored observations from the seed",
+            };
+            if (episodes is not null)
+                dart["noisy_kept_seeds"] = new JsonArray(episodes.Where(e => e.Noisy).Select(e => (JsonNode)e.Seed).ToArray());
+            attributes["dart"] = dart;
+        }
+        return attributes;
     }
 }
