@@ -32,10 +32,11 @@ internal static class TrainCommand
         var evalSampler = new Option<string>("--eval-sampler") { Description = "Sampler for validation: ddim or ddpm.", DefaultValueFactory = _ => "ddim" };
         var evalSteps = new Option<int>("--eval-inference-steps") { Description = "Reverse steps for validation.", DefaultValueFactory = _ => 16 };
         var evalNoiseScale = new Option<double>("--eval-noise-scale") { Description = "Noise scale for validation sampling (0.4 for the released DP-AG's training target).", DefaultValueFactory = _ => 1.0 };
+        var store = new Option<string?>("--store") { Description = "A run store (e.g. artifacts/runs): the run folder is named by a hash of the whole configuration; a finished run trains nothing, a half one resumes. Replaces --run-dir." };
         var retries = new Option<int>("--retries") { Description = "After a native fault in a step, resume from the last checkpoint up to this many times (each retry is logged).", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train DP or DP-AG on Push-T demonstrations (CPU or GPU); resumes an interrupted run exactly.")
         {
-            config, budget, policy, preset, size, dataset, runDir, steps, batch, lr, warmup, checkpointEvery, keep, maxGradNorm, fresh, stopAfter, retries,
+            config, budget, policy, preset, size, dataset, runDir, steps, batch, lr, warmup, checkpointEvery, keep, maxGradNorm, fresh, stopAfter, retries, store,
             evalEvery, evalEpisodes, evalFirstSeed, evalSampler, evalSteps, evalNoiseScale,
         }.WithRuntimeOptions();
         command.SetAction(parse => Commands.Guarded(() =>
@@ -69,6 +70,15 @@ internal static class TrainCommand
                 Horizon: spec.Config.Policy.Horizon, NObsSteps: spec.Config.Policy.ObsSteps, NActionSteps: spec.Config.Policy.ActionSteps,
                 MaxTrainEpisodes: null));
             if (validation is not null) Console.Error.WriteLine($"dpag train: validation every {V(evalEvery)} steps: {validation.Description}");
+            if (V(store) is { } storeRoot)
+            {
+                var runStore = new RunStore(storeRoot);
+                string keyed = runStore.RunDir(spec, data, trainConfig, validation);
+                trainConfig = trainConfig with { RunDir = keyed };
+                Directory.CreateDirectory(keyed);
+                DpAg.IO.AtomicFile.WriteAllText(Path.Combine(keyed, RunStore.KeyFile), RunStore.Describe(spec, data, trainConfig, validation));
+                Console.Error.WriteLine($"dpag train: store {storeRoot}: {(RunStore.IsFinished(keyed) ? "finished run, nothing to train" : "run")} {keyed}");
+            }
             Console.Error.WriteLine($"dpag train: {spec.Name} ({V(preset)}, {V(size)}) on {data.Count} windows of {V(dataset)}; run folder {trainConfig.RunDir}");
             int maxRetries = V(retries);
             if (maxRetries < 0) throw new ArgumentException($"--retries must be >= 0, got {maxRetries}.");

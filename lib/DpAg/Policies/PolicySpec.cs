@@ -31,6 +31,9 @@ public sealed record PolicySpec
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
+    /// <summary>How specs (and other configs beside them) are written: indented, enums as names.</summary>
+    public static JsonSerializerOptions JsonOptions => Json;
+
     /// <summary>Builds the spec from command-line style names: kind (dp, dp-ag), DP-AG preset (released, paper), size (tiny, small, pusht-lowdim, pusht-image).</summary>
     public static PolicySpec FromNames(string kind, string preset = "released", string size = "small")
     {

@@ -31,13 +31,16 @@ public static class PolicyRuns
         int batchSize = 64, double learningRate = 3e-4, bool fresh = true, TextWriter? console = null, long seed = 42)
     {
         if (fresh && Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
-        var config = new TrainConfig
-        {
-            RunDir = runDir, Steps = steps, BatchSize = batchSize, LearningRate = learningRate,
-            WarmupSteps = (int)Math.Max(1, steps / 10), CheckpointEvery = Math.Max(1, steps / 4), Seed = seed,
-        };
+        var config = Recipe(steps, batchSize, learningRate, seed) with { RunDir = runDir };
         return Create(spec, data, config, new TrainerOptions { Device = device, ConsoleWriter = console ?? TextWriter.Null });
     }
+
+    /// <summary>Diffusion Policy's recipe scaled to <paramref name="steps"/>: warm-up a tenth of the run, four checkpoints.</summary>
+    public static TrainConfig Recipe(long steps, int batchSize = 64, double learningRate = 3e-4, long seed = 42) => new()
+    {
+        Steps = steps, BatchSize = batchSize, LearningRate = learningRate,
+        WarmupSteps = (int)Math.Max(1, steps / 10), CheckpointEvery = Math.Max(1, steps / 4), Seed = seed,
+    };
 
     /// <summary>
     /// The trained policy of a run folder (from <c>dpag train</c> or a notebook): its spec and normaliser, with the EMA

@@ -9,8 +9,9 @@ namespace DpAg.Tests.Runtime;
 public static class GcStress
 {
     /// <summary>
-    /// How much work the stress tests do: 1 in CI (seconds); <c>DPAG_STRESS=100</c> is the acceptance size (20,000
-    /// training steps per policy, 1,000 reverse loops per sampler, a 50-episode evaluation).
+    /// How much work the stress tests do: 1 in CI (40 training steps per policy, 2 DDPM and 10 DDIM reverse loops, 4
+    /// episodes); N &gt; 1 gives 200 N steps, 10 N loops per sampler and 50 episodes (<c>DPAG_STRESS=100</c>: 20,000
+    /// steps, 1,000 loops, the acceptance size of the fix).
     /// </summary>
     public static int Scale => int.TryParse(Environment.GetEnvironmentVariable("DPAG_STRESS"), out var s) && s > 0 ? s : 1;
 

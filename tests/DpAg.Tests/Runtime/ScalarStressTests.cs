@@ -38,7 +38,7 @@ public sealed class ScalarStressTests(ITestOutputHelper output) : IDisposable
     public void TrainingWithEmaAndTheOptimiserSurvivesAndMatchesAnUnstressedRun(string kind)
     {
         Torch.Init();
-        long steps = 200L * GcStress.Scale;
+        long steps = GcStress.Scale == 1 ? 40 : 200L * GcStress.Scale;
         var data = Data();
         byte[] Train(string name, bool stress)
         {
@@ -61,7 +61,7 @@ public sealed class ScalarStressTests(ITestOutputHelper output) : IDisposable
     public void ReverseLoopsSurviveAndRepeat(SamplerKind sampler)
     {
         Torch.Init();
-        int loops = 10 * GcStress.Scale;
+        int loops = GcStress.Scale == 1 ? (sampler == SamplerKind.Ddpm ? 2 : 10) : 10 * GcStress.Scale;
         torch.manual_seed(0);
         using var dp = new DiffusionPolicy(PolicyFixtures.TinyConfig, PolicyFixtures.Normalizer());
         torch.manual_seed(1);
@@ -127,7 +127,7 @@ public sealed class ScalarStressTests(ITestOutputHelper output) : IDisposable
     public void EvaluationSurvivesAndRepeats()
     {
         Torch.Init();
-        int episodes = Math.Min(50, 4 * GcStress.Scale);
+        int episodes = GcStress.Scale == 1 ? 4 : 50;
         var data = Data();
         using var trainer = PolicyRuns.Create(PolicySpec.FromNames("dp-ag", "released", "tiny"), data, Path.Combine(_dir, "eval"), 4, batchSize: 8, seed: 1);
         trainer.Run();
