@@ -34,6 +34,13 @@ internal static class ReportCommand
                 Save(RunFigures.LossCurves(summaries, "kl", "DP-AG KL term"), "loss_kl.png", "DP-AG's KL term");
             }
             if (summaries.Any(s => s.Eval is not null)) Save(RunFigures.Scores(summaries, "Push-T evaluation"), "scores.png", "Mean max coverage and success rate");
+            if (summaries.Any(s => s.Validation.Count > 0))
+            {
+                Save(RunFigures.LearningCurves(summaries, againstMinutes: false, "Learning curves (validation seeds)"), "learning_curve_steps.png",
+                    "Validation score during training against training steps");
+                Save(RunFigures.LearningCurves(summaries, againstMinutes: true, "Learning curves (validation seeds)"), "learning_curve_minutes.png",
+                    "Validation score during training against training minutes (validation time excluded)");
+            }
 
             var md = new StringBuilder().AppendLine(CultureInfo.InvariantCulture, $"# {parse.GetValue(title)}").AppendLine();
             md.AppendLine(CultureInfo.InvariantCulture, $"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `dpag report`.").AppendLine();
@@ -47,6 +54,20 @@ internal static class ReportCommand
                     $"| {s.Policy} | {s.Metrics.Count} | {(denoise.Length > 0 ? denoise[^1] : double.NaN):G4} | {e?.CheckpointStep.ToString() ?? "-"} | {e?.Episodes.ToString() ?? "-"} | " +
                     $"{(e is null ? "-" : $"{e.Sampler} {e.InferenceSteps}")} | {e?.MeanMaxCoverage.ToString("F3", CultureInfo.InvariantCulture) ?? "-"} | " +
                     $"{e?.SuccessRate.ToString("F2", CultureInfo.InvariantCulture) ?? "-"} | {e?.MeanAgentJerk.ToString("G4", CultureInfo.InvariantCulture) ?? "-"} | {e?.Seconds.ToString("F1", CultureInfo.InvariantCulture) ?? "-"} |");
+            }
+            md.AppendLine().AppendLine("The table scores the checkpoint named in its column (`dpag eval --checkpoint`; default the latest) on the test seeds.");
+            if (summaries.Any(s => s.Protocol is not null))
+            {
+                md.AppendLine().AppendLine("Protocol summaries of the test score over each run's kept checkpoints (`dpag eval --checkpoint all`): the checkpoint chosen on validation seeds " +
+                                           "(never sees the test set), the maximum over checkpoints (Diffusion Policy's headline; chosen on the test seeds, so optimistic) and the mean of the last checkpoints.").AppendLine();
+                md.AppendLine("| policy | best by validation: step | its test score | max over checkpoints: step | score | mean of last k | k |");
+                md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+                foreach (var s in summaries.Where(s => s.Protocol is not null))
+                {
+                    var p = s.Protocol!;
+                    md.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {s.Policy} | {p.BestByValidationStep?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {p.BestByValidationScore?.ToString("F3", CultureInfo.InvariantCulture) ?? "-"} | {p.MaxStep} | {p.MaxScore:F3} | {p.LastMeanScore:F3} | {p.LastCount} |");
+                }
             }
             if (summaries.Any(s => s.Policy == "dp_ag"))
                 md.AppendLine().AppendLine("DP-AG's denoise term follows the released code: its target is noise / 0.4, so it reads 6.25x a DP loss of the same quality.");

@@ -60,7 +60,8 @@ internal static class TrainCommand
                 };
                 if (every < 1) throw new ArgumentException($"--eval-every must be at least 1, got {every}.");
                 var evalConfig = DpAg.Evaluation.PushTEvalConfig.For(spec.Config.Policy) with { Episodes = V(evalEpisodes), FirstSeed = V(evalFirstSeed) };
-                validation = DpAg.Evaluation.PushTValidation.Create(every, evalConfig, sampler, V(evalSteps), V(evalNoiseScale), V(Commands.Seed));
+                validation = DpAg.Evaluation.PushTValidation.Create(every, evalConfig, sampler, V(evalSteps), V(evalNoiseScale), V(Commands.Seed))
+                    with { AfterEach = runDir => DpAg.Plots.RunFigures.SaveLearningCurves(runDir) };
                 Commands.RequirePhysicsEngine();
             }
             // Everything is validated before the runtime starts or data loads.

@@ -24,6 +24,39 @@ public static class RunFigures
         return plot;
     }
 
+    /// <summary>
+    /// Learning curves from evaluation during training: validation score (the papers' target coverage) per run against
+    /// training steps, or against training minutes when <paramref name="againstMinutes"/>.
+    /// </summary>
+    public static ScottPlot.Plot LearningCurves(IReadOnlyList<RunSummary> runs, bool againstMinutes, string title)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var run in runs.Where(r => r.Validation.Count > 0))
+        {
+            var xs = run.Validation.Select(v => againstMinutes ? v.TrainMinutes : v.Step).ToArray();
+            var ys = run.Validation.Select(v => v.Score).ToArray();
+            var line = plot.Add.Scatter(xs, ys);
+            line.LegendText = run.Policy;
+            line.MarkerSize = 5;
+        }
+        plot.Axes.Bottom.Label.Text = againstMinutes ? "training minutes" : "training step";
+        plot.Axes.Left.Label.Text = "validation score (target coverage)";
+        plot.Axes.SetLimitsY(0, 1);
+        plot.Title(title);
+        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
+        return plot;
+    }
+
+    /// <summary>Writes the two learning-curve PNGs of one run folder (steps and minutes) into it.</summary>
+    public static void SaveLearningCurves(string runDir, int width = 800, int height = 450)
+    {
+        var run = RunSummary.Load(runDir);
+        if (run.Validation.Count == 0) return;
+        foreach (var (minutes, file) in new[] { (false, "learning_curve_steps.png"), (true, "learning_curve_minutes.png") })
+            IO.AtomicFile.WriteAllBytes(Path.Combine(runDir, file),
+                LearningCurves([run], minutes, $"{run.Policy}: validation score during training").GetImage(width, height).GetImageBytes(ScottPlot.ImageFormat.Png));
+    }
+
     /// <summary>Bars of mean max coverage and success rate per run.</summary>
     public static ScottPlot.Plot Scores(IReadOnlyList<RunSummary> runs, string title)
     {

@@ -341,6 +341,7 @@ public sealed class Trainer : IDisposable
         var best = _validation.Best!;
         if (best.Step == row.Step)
             _validation.SetBest(row, Path.Combine(_lastCheckpoint!.Path, _ema is not null ? EmaFile : ModelFile), options.Description);
+        options.AfterEach?.Invoke(_config.RunDir);
         console.Message(string.Create(CultureInfo.InvariantCulture,
             $"validation at step {row.Step} ({row.TrainMinutes:F1} min of training): score {row.Score:F4}, success {row.SuccessRate:P0} " +
             $"({row.Episodes} episodes, {row.EvalSeconds:F0} s); best {best.Score:F4} at step {best.Step}"));

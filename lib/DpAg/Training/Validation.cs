@@ -21,7 +21,11 @@ public sealed record ValidationResult(double Score, double SuccessRate, int Epis
 /// <param name="Every">Steps between validations (the last step is always validated).</param>
 /// <param name="Evaluate">Scores a policy (it is in eval mode; leave it so).</param>
 /// <param name="Description">What is evaluated, for logs and <c>best/best.json</c> (e.g. "20 episodes from seed 200000, DDIM 16").</param>
-public sealed record ValidationOptions(long Every, Func<PolicyBase, ValidationResult> Evaluate, string Description);
+public sealed record ValidationOptions(long Every, Func<PolicyBase, ValidationResult> Evaluate, string Description)
+{
+    /// <summary>Called with the run folder after each validation is logged (e.g. to redraw the learning curve).</summary>
+    public Action<string>? AfterEach { get; init; }
+}
 
 /// <summary>One row of <c>validation.csv</c>.</summary>
 /// <param name="Step">Optimiser steps done when the checkpoint was taken.</param>
