@@ -17,6 +17,7 @@ internal static class Commands
         BenchCommand.Create(),
         ReportCommand.Create(),
         SpiralsCommand.Create(),
+        ShipCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DpAg.Data;
+using DpAg.Evaluation;
 using DpAg.Policies;
 using DpAg.Training;
 
@@ -31,7 +32,7 @@ internal static class TrainCommand
         var evalFirstSeed = new Option<long>("--eval-first-seed") { Description = "First validation seed (must not overlap the test seeds 100000..100049).", DefaultValueFactory = _ => DpAg.Evaluation.PushTValidation.DefaultFirstSeed };
         var evalSampler = new Option<string>("--eval-sampler") { Description = "Sampler for validation: ddim or ddpm.", DefaultValueFactory = _ => "ddim" };
         var evalSteps = new Option<int>("--eval-inference-steps") { Description = "Reverse steps for validation.", DefaultValueFactory = _ => 16 };
-        var evalNoiseScale = new Option<double>("--eval-noise-scale") { Description = "Noise scale for validation sampling (0.4 for the released DP-AG's training target).", DefaultValueFactory = _ => 1.0 };
+        var evalNoiseScale = new Option<double?>("--eval-noise-scale") { Description = "Noise scale for validation sampling (default: as the policy was trained: 1 for DP, 0.4 for the released DP-AG's noise / 0.4 target)." };
         var store = new Option<string?>("--store") { Description = "A run store (e.g. artifacts/runs): the run folder is named by a hash of the whole configuration; a finished run trains nothing, a half one resumes. Replaces --run-dir." };
         var retries = new Option<int>("--retries") { Description = "After a native fault in a step, resume from the last checkpoint up to this many times (each retry is logged).", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train DP or DP-AG on Push-T demonstrations (CPU or GPU); resumes an interrupted run exactly.")
@@ -60,16 +61,13 @@ internal static class TrainCommand
                 };
                 if (every < 1) throw new ArgumentException($"--eval-every must be at least 1, got {every}.");
                 var evalConfig = DpAg.Evaluation.PushTEvalConfig.For(spec.Config.Policy) with { Episodes = V(evalEpisodes), FirstSeed = V(evalFirstSeed) };
-                validation = DpAg.Evaluation.PushTValidation.Create(every, evalConfig, sampler, V(evalSteps), V(evalNoiseScale), V(Commands.Seed))
+                validation = DpAg.Evaluation.PushTValidation.Create(every, evalConfig, sampler, V(evalSteps), V(evalNoiseScale) ?? TrainBudget.ConsistentNoiseScale(spec), V(Commands.Seed))
                     with { AfterEach = runDir => DpAg.Plots.RunFigures.SaveLearningCurves(runDir) };
                 Commands.RequirePhysicsEngine();
             }
             // Everything is validated before the runtime starts or data loads.
             var info = Commands.InitRuntime(parse);
-            var data = PushTDataset.Open(V(dataset), new PushTDatasetConfig(
-                Observation: spec.Config.Policy.Observation == ObservationKind.Image ? PushTObservation.Image : PushTObservation.Keypoint,
-                Horizon: spec.Config.Policy.Horizon, NObsSteps: spec.Config.Policy.ObsSteps, NActionSteps: spec.Config.Policy.ActionSteps,
-                MaxTrainEpisodes: null));
+            var data = PushTDataset.Open(V(dataset), TrainBudget.DatasetConfig(spec));
             if (validation is not null) Console.Error.WriteLine($"dpag train: validation every {V(evalEvery)} steps: {validation.Description}");
             if (V(store) is { } storeRoot)
             {
@@ -81,6 +79,7 @@ internal static class TrainCommand
                 Console.Error.WriteLine($"dpag train: store {storeRoot}: {(RunStore.IsFinished(keyed) ? "finished run, nothing to train" : "run")} {keyed}");
             }
             Console.Error.WriteLine($"dpag train: {spec.Name} ({V(preset)}, {V(size)}) on {data.Count} windows of {V(dataset)}; run folder {trainConfig.RunDir}");
+            using var storeLock = V(store) is null ? null : RunStore.Lock(trainConfig.RunDir, log: Console.Error);
             int maxRetries = V(retries);
             if (maxRetries < 0) throw new ArgumentException($"--retries must be >= 0, got {maxRetries}.");
             bool startOver = parse.GetValue(fresh);

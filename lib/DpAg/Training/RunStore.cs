@@ -76,6 +76,28 @@ public sealed class RunStore
         Open(spec, data, PolicyRuns.Recipe(steps, batchSize, learningRate, seed),
             new TrainerOptions { Device = device, ConsoleWriter = console ?? TextWriter.Null });
 
+    /// <summary>
+    /// Holds the run folder <paramref name="runDir"/> for this process until disposed, waiting while another process
+    /// (a notebook, the main job, <c>dpag train --store</c>) holds it, so that two never train the same run at once.
+    /// </summary>
+    public static IDisposable Lock(string runDir, TimeSpan? timeout = null, TextWriter? log = null)
+    {
+        Directory.CreateDirectory(runDir);
+        string path = Path.Combine(runDir, "run.lock");
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromHours(12));
+        bool told = false;
+        while (true)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                if (!told) log?.WriteLine($"Waiting for {runDir}: another process is training it.");
+                told = true;
+                Thread.Sleep(500);
+            }
+        }
+    }
+
     /// <summary>Whether the run folder <paramref name="runDir"/> has reached its last step.</summary>
     public static bool IsFinished(string runDir)
     {
