@@ -51,16 +51,22 @@ public static class KitRuns
     /// happens, shows live loss curves. <paramref name="trainOwn"/> trains the real budget's run in the store instead
     /// of taking the shipped policy (about an hour per policy on 2 CPU cores).
     /// </summary>
-    public static TrainedPolicy Get(string kind, torch.Device device, bool trainOwn = false)
+    /// <param name="kind">dp or dp-ag (released preset).</param>
+    /// <param name="device">Where the policy runs.</param>
+    /// <param name="trainOwn">Train the run into the store when it is not there (instead of the shipped policy).</param>
+    /// <param name="seed">Training seed; null: the budget's (the shipped policies' seed). Another seed is another run.</param>
+    public static TrainedPolicy Get(string kind, torch.Device device, bool trainOwn = false, long? seed = null)
     {
         var budget = Budget;
         var spec = budget.Spec(kind);
         var data = PushTDataset.Open(Path.Combine(RepoRoot, budget.Dataset), TrainBudget.DatasetConfig(spec));
         var validation = budget.Validation(spec);
+        var train = seed is { } s ? budget.Train with { Seed = s } : budget.Train;
         var store = Store;
-        string dir = store.RunDir(spec, data, budget.Train, validation);
+        string dir = store.RunDir(spec, data, train, validation);
         string shipped = ShippedDir(kind);
-        if (!Kit.IsCiBudget && !trainOwn && !RunStore.IsFinished(dir) && File.Exists(Path.Combine(shipped, PolicySpec.FileName)))
+        bool shippedSeed = train.Seed == budget.Train.Seed;
+        if (!Kit.IsCiBudget && !trainOwn && shippedSeed && !RunStore.IsFinished(dir) && File.Exists(Path.Combine(shipped, PolicySpec.FileName)))
         {
             var (policy, _, checkpoint) = PolicyRuns.LoadTrained(shipped, device, "best");
             var record = File.Exists(Path.Combine(shipped, "record.json")) ? File.ReadAllText(Path.Combine(shipped, "record.json")) : "";
@@ -73,12 +79,12 @@ public static class KitRuns
         {
             bool finished = RunStore.IsFinished(dir);
             status = finished ? "from the run store, trained earlier" : "trained now into the run store";
-            using var trainer = store.Open(spec, data, budget.Train, new TrainerOptions { Device = device, ConsoleWriter = TextWriter.Null, Validation = validation });
+            using var trainer = store.Open(spec, data, train, new TrainerOptions { Device = device, ConsoleWriter = TextWriter.Null, Validation = validation });
             if (!finished) LiveTraining.Run(trainer, kind, updates: 4);
         }
         bool hasBest = ValidationLog.ReadBest(dir) is not null;
         var (trained, _, at) = PolicyRuns.LoadTrained(dir, device, hasBest ? "best" : "latest");
         return new TrainedPolicy(trained, spec, data,
-            $"{spec.Name}, {status}: {Path.GetRelativePath(RepoRoot, dir)} ({budget.Name} recipe, {(hasBest ? "best checkpoint by validation" : "last checkpoint")}, step {at.Step})", dir);
+            $"{spec.Name}, {status}: {Path.GetRelativePath(RepoRoot, dir)} ({budget.Name} recipe, seed {train.Seed}, {(hasBest ? "best checkpoint by validation" : "last checkpoint")}, step {at.Step})", dir);
     }
 }

@@ -87,7 +87,7 @@ public class NotebookTests(ITestOutputHelper output)
         },
         ["05-training.ipynb"] = nb =>
         {
-            Assert.True(nb.Outputs("text/html").Count(IsPng) >= 2, "expected a live loss curve per policy");
+            Assert.True(nb.Outputs("text/html").Count(IsPng) >= 2, "expected the loss curves and the learning curve (and live curves when it trains)");
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("step-0000000") && s.Contains("dp-ag"));
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("MeanMaxCoverage") && s.Contains("<td>dp</td>") && s.Contains("<td>dp-ag</td>"));
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("data:image/gif;base64,R0lGODlh"));

@@ -36,6 +36,9 @@ public static class ShippedPolicy
             Directory.CreateDirectory(Path.Combine(temp, ValidationLog.BestFolder));
             File.Copy(Path.Combine(runDir, PolicySpec.FileName), Path.Combine(temp, PolicySpec.FileName));
             File.Copy(Path.Combine(runDir, "normalizer.json"), Path.Combine(temp, "normalizer.json"));
+            // The curves travel with the weights (small text files), so reports and notebooks can show how it learned.
+            foreach (var file in new[] { MetricsLog.CsvName, ValidationLog.CsvName, RunStore.KeyFile, "config.json" })
+                if (File.Exists(Path.Combine(runDir, file))) File.Copy(Path.Combine(runDir, file), Path.Combine(temp, file));
             string weights = $"ema-{CheckpointStore.FolderName(info.Step)}.bin";
             policy.save(Path.Combine(temp, ValidationLog.BestFolder, weights));
             var rows = ValidationLog.Read(runDir);
