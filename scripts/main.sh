@@ -2,7 +2,8 @@
 # The main job: sets up, trains DP and DP-AG on the shipped Push-T expert demonstrations, evaluates both in the
 # simulator, writes a comparison report with figures, and executes every notebook. Everything lands in artifacts/.
 #   DPAG_BUDGET=ci scripts/main.sh    a few minutes (what CI uses)
-#   scripts/main.sh                   the real budget for people (CPU: estimated 2-3 hours on 2 cores; not yet timed end to end)
+#   scripts/main.sh                   the real budget: the CPU recipe's runs (trained into artifacts/runs once, then reused)
+#   DPAG_USE_SHIPPED=1 scripts/main.sh   the real budget on the policies the kit ships (data/policies/), no training
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -11,23 +12,46 @@ scripts/setup.sh
 scripts/dpag doctor > /dev/null
 budget="${DPAG_BUDGET:-real}"
 log() { printf '[main %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+# The recipes live in the library (DpAg.Evaluation.TrainBudget); the notebooks ask the same run store for the same runs,
+# so they reuse what this job trains instead of training again.
 if [ "$budget" = ci ]; then
-  size=tiny; steps=40; episodes=4; max_steps=60; sampler=(--sampler ddim --inference-steps 8)
+  recipe=ci; episodes=4; max_steps=60; sampler=(--sampler ddim --inference-steps 8)
 else
-  size=small; steps=3000; episodes=50; max_steps=300; sampler=()
+  recipe=cpu; episodes=50; max_steps=300; sampler=()
 fi
-runs=artifacts/runs
-mkdir -p artifacts/notebooks artifacts/report "$runs"
+store=artifacts/runs
+mkdir -p artifacts/notebooks artifacts/report "$store"
 : > artifacts/report/notebook-times.txt
+if [ "$budget" = ci ]; then
+  log "plan: budget ci: train DP and DP-AG with the ci recipe (tiny, seconds), evaluate $episodes episodes, report, execute 11 notebooks (about 3 minutes on 2 cores)"
+elif [ "${DPAG_USE_SHIPPED:-0}" = 1 ]; then
+  log "plan: budget real with the shipped policies (DPAG_USE_SHIPPED=1): evaluate data/policies/dp and dp-ag on the 50 test episodes (DDPM 100), report, execute 11 notebooks (estimate: 1.5 hours on 2 cores)"
+else
+  log "plan: budget real: train DP and DP-AG with the cpu recipe into the run store $store (about 45 and 80 minutes on 2 cores; nothing when already there),"
+  log "      evaluate every kept checkpoint on the 50 test episodes (DDPM 100, about 15 minutes), report, execute 11 notebooks (about an hour); estimate 3.5 hours"
+fi
 
+runs=()
 for policy in dp dp-ag; do
-  log "training $policy ($size U-Net, $steps steps, budget $budget)"
-  scripts/dpag train --policy "$policy" --size "$size" --steps "$steps" --warmup $((steps / 10)) --lr 3e-4 \
-    --checkpoint-every $((steps / 4)) --run-dir "$runs/$policy"
-  log "evaluating $policy ($episodes episodes)"
-  scripts/dpag eval --run-dir "$runs/$policy" --episodes "$episodes" --max-steps "$max_steps" --gifs 2 "${sampler[@]}"
+  if [ "$budget" != ci ] && [ "${DPAG_USE_SHIPPED:-0}" = 1 ]; then
+    run="$store/shipped-$policy"
+    rm -rf "$run" && cp -r "data/policies/$policy" "$run"
+    log "using the shipped $policy policy (data/policies/$policy) as $run"
+    checkpoint=(--checkpoint best)
+  else
+    log "training $policy (recipe $recipe, run store $store)"
+    out=$(scripts/dpag train --budget "$recipe" --policy "$policy" --store "$store" --retries 3 2>&1 | tee /dev/stderr | grep -o "store $store: [a-z, ]*run[a-z, ]* [^ ]*$" | tail -1)
+    run="${out##* }"
+    [ -d "$run" ] || { echo "main.sh: could not find the run folder of $policy in the train output" >&2; exit 1; }
+    checkpoint=(--checkpoint all)
+  fi
+  log "evaluating $policy ($episodes episodes, ${checkpoint[*]})"
+  scripts/dpag eval --run-dir "$run" "${checkpoint[@]}" --episodes "$episodes" --max-steps "$max_steps" --gifs 2 "${sampler[@]}" \
+    --noise-scale "$([ "$policy" = dp-ag ] && echo 0.4 || echo 1)"
+  [ -f "$run/eval/eval.json" ] || cp "$run/eval/best/eval.json" "$run/eval/eval.json" 2>/dev/null || true
+  runs+=("$run")
 done
-scripts/dpag report --runs "$runs/dp" "$runs/dp-ag" --output artifacts/report --title "DP vs DP-AG on Push-T (budget: $budget)" > /dev/null
+scripts/dpag report --runs "${runs[@]}" --output artifacts/report --title "DP vs DP-AG on Push-T (budget: $budget)" > /dev/null
 
 JUPYTER=/usr/bin/jupyter; [ -x "$JUPYTER" ] || JUPYTER=jupyter
 for nb in notebooks/*.ipynb; do

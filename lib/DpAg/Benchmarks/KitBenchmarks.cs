@@ -142,7 +142,8 @@ public static class KitBenchmarks
     /// </summary>
     public static IReadOnlyList<SamplerCoverage> SamplerCoverages(string runDir, (SamplerKind Kind, int Steps)[] samplers, int episodes, Device device, IProgress<string>? progress = null)
     {
-        var (policy, spec, checkpoint) = PolicyRuns.LoadTrained(runDir, device);
+        // The checkpoint chosen on validation seeds when the run kept one, else the latest.
+        var (policy, spec, checkpoint) = PolicyRuns.LoadTrained(runDir, device, ValidationLog.ReadBest(runDir) is null ? "latest" : "best");
         using var _ = policy;
         var config = PushTEvalConfig.For(spec.Config.Policy) with { Episodes = episodes };
         var results = new List<SamplerCoverage>();
@@ -150,7 +151,7 @@ public static class KitBenchmarks
         double targetScale = spec.Config.Loss.DenoisingTargetScale;
         var runsToDo = samplers.Select(s => (s.Kind, s.Steps, Scale: 1.0)).ToList();
         if (spec.Kind == PolicyKind.DpAg && targetScale != 1.0)
-            runsToDo.AddRange(samplers.Where(s => s.Kind == SamplerKind.Ddim).Select(s => (s.Kind, s.Steps, Scale: 1.0 / targetScale)));
+            runsToDo.AddRange(samplers.Select(s => (s.Kind, s.Steps, Scale: 1.0 / targetScale)));
         foreach (var (kind, steps, scale) in runsToDo)
         {
             policy.Sampler = spec.Config.Policy.CreateScheduler(kind, steps);
