@@ -25,6 +25,12 @@ public class ValidationCliTests
             Assert.Contains("validation at step 40", err);
             string run = Assert.Single(Directory.GetDirectories(runs));
             Assert.StartsWith("dp-", Path.GetFileName(run));
+            // The notebooks (KitRuns) compute the same folder from the library's recipe, so they reuse this run.
+            Torch.Init();
+            var budget = DpAg.Evaluation.TrainBudget.Ci;
+            var spec = budget.Spec("dp");
+            var dataset = DpAg.Data.PushTDataset.Open(data, DpAg.Evaluation.TrainBudget.DatasetConfig(spec));
+            Assert.Equal(Path.GetFullPath(run), Path.GetFullPath(new DpAg.Training.RunStore(runs).RunDir(spec, dataset, budget.Train, budget.Validation(spec))));
             var rows = File.ReadAllLines(Path.Combine(run, "validation.csv"));
             Assert.Equal("step,train_minutes,score,success_rate,episodes,eval_seconds", rows[0]);
             Assert.Equal(["20", "40"], rows.Skip(1).Select(r => r.Split(',')[0]));
