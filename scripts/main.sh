@@ -40,15 +40,16 @@ for policy in dp dp-ag; do
     checkpoint=(--checkpoint best)
   else
     log "training $policy (recipe $recipe, run store $store)"
-    out=$(scripts/dpag train --budget "$recipe" --policy "$policy" --store "$store" --retries 3 2>&1 | tee /dev/stderr | grep -o "store $store: [a-z, ]*run[a-z, ]* [^ ]*$" | tail -1)
-    run="${out##* }"
-    [ -d "$run" ] || { echo "main.sh: could not find the run folder of $policy in the train output" >&2; exit 1; }
+    scripts/dpag train --budget "$recipe" --policy "$policy" --store "$store" --retries 3 | tee "artifacts/report/train-$policy.log"
+    run=$(sed -n 's/^run: //p' "artifacts/report/train-$policy.log" | tail -1)
+    [ -n "$run" ] && [ -d "$run" ] || { echo "main.sh: dpag train did not name the run folder of $policy (artifacts/report/train-$policy.log)" >&2; exit 1; }
     checkpoint=(--checkpoint all)
   fi
   log "evaluating $policy ($episodes episodes, ${checkpoint[*]})"
   scripts/dpag eval --run-dir "$run" "${checkpoint[@]}" --episodes "$episodes" --max-steps "$max_steps" --gifs 2 "${sampler[@]}" \
     --noise-scale "$([ "$policy" = dp-ag ] && echo 0.4 || echo 1)"
-  [ -f "$run/eval/eval.json" ] || cp "$run/eval/best/eval.json" "$run/eval/eval.json" 2>/dev/null || true
+  # The report's table shows the checkpoint chosen on validation seeds.
+  cp "$run/eval/best/eval.json" "$run/eval/eval.json"
   runs+=("$run")
 done
 scripts/dpag report --runs "${runs[@]}" --output artifacts/report --title "DP vs DP-AG on Push-T (budget: $budget)" > /dev/null

@@ -49,6 +49,7 @@ internal static class EvalCommand
             // mean of the last ones), next to the checkpoint chosen on validation seeds, which never sees the test set.
             var kept = PolicyRuns.Checkpoints(dir);
             if (kept.Count == 0) throw new ArgumentException($"--checkpoint all: {dir} keeps no checkpoints.");
+            if (parse.GetValue(lastCheckpoints) < 1) throw new ArgumentException($"--last must be at least 1, got {parse.GetValue(lastCheckpoints)}.");
             var scores = new List<(string Label, long Step, double Score, double Success)>();
             foreach (var c in kept)
             {
@@ -57,11 +58,22 @@ internal static class EvalCommand
                 scores.Add(("step", step, result.MeanScore, result.SuccessRate));
             }
             object? bestByValidation = null;
-            if (ValidationLog.ReadBest(dir) is not null)
+            if (ValidationLog.ReadBest(dir) is { } bestRecord)
             {
-                var (step, result, line) = EvaluateOne("best", Path.Combine(outRoot, "best"));
-                Console.WriteLine(line);
-                bestByValidation = new { step, score = result.MeanScore, success_rate = result.SuccessRate };
+                // The best checkpoint's EMA weights are the kept checkpoint's of the same step, when it is still kept.
+                if (scores.FirstOrDefault(x => x.Step == bestRecord.Step) is { Label: not null } same)
+                {
+                    bestByValidation = new { step = same.Step, score = same.Score, success_rate = same.Success };
+                    string from = Path.Combine(outRoot, CheckpointStore.FolderName(same.Step), "eval.json"), to = Path.Combine(outRoot, "best", "eval.json");
+                    Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+                    File.Copy(from, to, overwrite: true);
+                }
+                else
+                {
+                    var (step, result, line) = EvaluateOne("best", Path.Combine(outRoot, "best"));
+                    Console.WriteLine(line);
+                    bestByValidation = new { step, score = result.MeanScore, success_rate = result.SuccessRate };
+                }
             }
             var max = scores.MaxBy(x => x.Score);
             int lastK = Math.Min(parse.GetValue(lastCheckpoints), scores.Count);

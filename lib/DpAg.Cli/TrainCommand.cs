@@ -92,10 +92,14 @@ internal static class TrainCommand
                     Console.WriteLine($"trained {result.CompletedSteps}/{result.TotalSteps} steps in {result.Elapsed.TotalSeconds:F1} s; last loss {result.LastLoss:G4}; " +
                                       $"checkpoint {result.LastCheckpoint?.Path}; metrics {trainer.MetricsCsvPath}" +
                                       (attempt > 0 ? $"; {attempt} retr{(attempt == 1 ? "y" : "ies")} after native faults" : ""));
+                    Console.WriteLine($"run: {trainConfig.RunDir}");   // the last line, for scripts
                     return 0;
                 }
                 catch (TrainingFaultException e) when (attempt < maxRetries)
                 {
+                    // The trainer leaves its policies to the caller; this attempt's are not trusted and not needed.
+                    trainer.Policy.Dispose();
+                    trainer.EmaPolicy?.Dispose();
                     Console.Error.WriteLine($"dpag train: retry {attempt + 1}/{maxRetries}: {e.Message}");
                     startOver = false;   // the retry resumes from the last good checkpoint, never from scratch
                 }

@@ -60,8 +60,8 @@ public static class KitRuns
         var budget = Budget;
         var spec = budget.Spec(kind);
         var data = PushTDataset.Open(Path.Combine(RepoRoot, budget.Dataset), TrainBudget.DatasetConfig(spec));
-        var validation = budget.Validation(spec);
         var train = seed is { } s ? budget.Train with { Seed = s } : budget.Train;
+        var validation = budget.Validation(spec, train.Seed);   // as dpag train --seed does
         var store = Store;
         string dir = store.RunDir(spec, data, train, validation);
         string shipped = ShippedDir(kind);

@@ -28,7 +28,7 @@ public static class PushTValidation
         if (inferenceSteps < 1) throw new ArgumentException($"Validation inference steps must be at least 1, got {inferenceSteps}.", nameof(inferenceSteps));
         string scale = noiseScale != 1.0 ? string.Create(CultureInfo.InvariantCulture, $", noise scale {noiseScale}") : "";
         string description = string.Create(CultureInfo.InvariantCulture,
-            $"{config.Episodes} Push-T episodes from seed {config.FirstSeed} ({config.MaxSteps} steps), {sampler.ToString().ToUpperInvariant()} {inferenceSteps}{scale}");
+            $"every {every} steps: {config.Episodes} Push-T episodes from seed {config.FirstSeed} ({config.MaxSteps} steps), {sampler.ToString().ToUpperInvariant()} {inferenceSteps}{scale}, sampling seed {seed}");
         return new ValidationOptions(every, policy => Evaluate((DiffusionPolicyBase)policy, config, sampler, inferenceSteps, noiseScale, seed), description);
     }
 

@@ -20,7 +20,7 @@ public static class ShippedPolicy
     public const string RecordFile = "record.json";
 
     /// <summary>The quick check: episodes, sampler and steps (a fast sampler, a few test seeds).</summary>
-    public const int CheckEpisodes = 6, CheckInferenceSteps = 16;
+    public const int CheckEpisodes = 10, CheckInferenceSteps = 16;
 
     /// <summary>
     /// Copies the weights of <paramref name="checkpoint"/> (latest, best or a step) of <paramref name="runDir"/> into
@@ -30,9 +30,18 @@ public static class ShippedPolicy
     public static JsonObject Export(string runDir, string checkpoint, string output, JsonObject record, TorchSharp.torch.Device? device = null)
     {
         var (policy, spec, info) = PolicyRuns.LoadTrained(runDir, device, checkpoint);
-        using (policy)
+        var rows = ValidationLog.Read(runDir);
+        var row = rows.FirstOrDefault(r => r.Step == info.Step);
+        if (row is null)
         {
-            string temp = output.TrimEnd('/') + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+            policy.Dispose();
+            throw new ArgumentException($"Checkpoint {checkpoint} (step {info.Step}) of {runDir} was never validated; ship best, or a step that validation.csv lists " +
+                                        $"({string.Join(", ", rows.Select(r => r.Step))}); train with --eval-every to validate.");
+        }
+        string temp = output.TrimEnd('/') + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        using (policy)
+        try
+        {
             Directory.CreateDirectory(Path.Combine(temp, ValidationLog.BestFolder));
             File.Copy(Path.Combine(runDir, PolicySpec.FileName), Path.Combine(temp, PolicySpec.FileName));
             File.Copy(Path.Combine(runDir, "normalizer.json"), Path.Combine(temp, "normalizer.json"));
@@ -41,15 +50,12 @@ public static class ShippedPolicy
                 if (File.Exists(Path.Combine(runDir, file))) File.Copy(Path.Combine(runDir, file), Path.Combine(temp, file));
             string weights = $"ema-{CheckpointStore.FolderName(info.Step)}.bin";
             policy.save(Path.Combine(temp, ValidationLog.BestFolder, weights));
-            var rows = ValidationLog.Read(runDir);
-            var row = rows.FirstOrDefault(r => r.Step == info.Step);
-            var best = new BestRecord(info.Step, row?.Score ?? double.NaN, row?.SuccessRate ?? double.NaN, row?.Episodes ?? 0, row?.TrainMinutes ?? double.NaN,
-                weights, ValidationLog.ReadBest(runDir)?.Validation ?? "");
+            var best = new BestRecord(info.Step, row.Score, row.SuccessRate, row.Episodes, row.TrainMinutes, weights, ValidationLog.ReadBest(runDir)?.Validation ?? "");
             AtomicFile.WriteAllText(Path.Combine(temp, ValidationLog.BestFolder, ValidationLog.BestRecord), JsonSerializer.Serialize(best, TrainConfig.Json));
 
             var check = Check(temp, device);
             record["checkpoint_step"] = info.Step;
-            record["validation"] = row is null ? null : new JsonObject
+            record["validation"] = new JsonObject
             {
                 ["score"] = row.Score, ["success_rate"] = row.SuccessRate, ["episodes"] = row.Episodes, ["train_minutes_to_checkpoint"] = row.TrainMinutes,
                 ["protocol"] = best.Validation,
@@ -60,6 +66,10 @@ public static class ShippedPolicy
             if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
             Directory.Move(temp, output);
             return record;
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         }
     }
 

@@ -162,8 +162,12 @@ public static class ActionGuidedSde
         if (v.shape.Length < 2) throw new ArgumentException($"v has shape [{string.Join(", ", v.shape)}]; expected (B, ...) with at least 2 dimensions.", nameof(v));
         if (!(epsilon > 0)) throw new ArgumentException($"epsilon = {epsilon} is invalid: use a small positive value.", nameof(epsilon));
         using var scope = torch.NewDisposeScope();
-        long[] dims = perObsStep ? new[] { (long)v.shape.Length - 1 } : Enumerable.Range(1, v.shape.Length - 1).Select(i => (long)i).ToArray();
-        var norm = torch.linalg.norm(v, dims, keepdim: true).AtLeast(epsilon);
+        // linalg.norm (its vector_norm overload makes a scalar inside) takes one or two dimensions: per sample, the
+        // norm of the flattened (B, F) view, reshaped to broadcast as (B, 1, ..., 1).
+        var norm = perObsStep
+            ? torch.linalg.norm(v, new[] { (long)v.shape.Length - 1 }, keepdim: true).AtLeast(epsilon)
+            : torch.linalg.norm(v.flatten(1), new long[] { 1 }, keepdim: true).AtLeast(epsilon)
+                .reshape(new[] { v.shape[0] }.Concat(Enumerable.Repeat(1L, v.shape.Length - 1)).ToArray());
         return (v / norm).MoveToOuterDisposeScope();
     }
 

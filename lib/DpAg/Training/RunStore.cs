@@ -107,16 +107,28 @@ public sealed class RunStore
         return state?["Step"]?.GetValue<long>() >= state?["TotalSteps"]?.GetValue<long>();
     }
 
-    /// <summary>SHA-256 of the buffer's episode ends and every column's values (keys in order).</summary>
+    /// <summary>SHA-256 of the buffer's episode ends and every loaded column's stored bytes (keys in order).</summary>
     private static string ContentHash(ReplayBuffer buffer)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var end in buffer.EpisodeEnds) sha.AppendData(BitConverter.GetBytes(end));
         foreach (var key in buffer.Keys)
         {
-            sha.AppendData(Encoding.UTF8.GetBytes(key));
-            var values = buffer.GetFloat(key);
-            sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            var column = buffer[key];
+            sha.AppendData(Encoding.UTF8.GetBytes($"{key}:{column.DataType}:{string.Join("x", column.Shape)}"));
+            // The stored values as they are (no float copy: an image set is gigabytes).
+            var handle = System.Runtime.InteropServices.GCHandle.Alloc(column.Data, System.Runtime.InteropServices.GCHandleType.Pinned);
+            try
+            {
+                long bytes = column.Data.LongLength * System.Runtime.InteropServices.Marshal.SizeOf(column.Data.GetType().GetElementType()!);
+                unsafe
+                {
+                    var start = (byte*)handle.AddrOfPinnedObject();
+                    for (long offset = 0; offset < bytes; offset += int.MaxValue)
+                        sha.AppendData(new ReadOnlySpan<byte>(start + offset, (int)Math.Min(int.MaxValue, bytes - offset)));
+                }
+            }
+            finally { handle.Free(); }
         }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }

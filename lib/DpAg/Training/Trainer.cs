@@ -163,12 +163,12 @@ public sealed class Trainer : IDisposable
             _lastCheckpoint = resumeFrom;
         }
         _metrics.TruncateTo(CompletedSteps);
+        if (!_options.Resume) ValidationLog.Clear(config.RunDir);
         if (_options.Validation is { } validation)
         {
             if (validation.Every < 1) throw new ArgumentException($"Validation every {validation.Every} steps: it must be at least 1.", nameof(options));
             _validation = new ValidationLog(config.RunDir, CompletedSteps);
         }
-        else if (!_options.Resume) File.Delete(Path.Combine(config.RunDir, ValidationLog.CsvName));
         AtomicFile.WriteAllText(Path.Combine(config.RunDir, "config.json"), config.ToJson());
     }
 
@@ -263,14 +263,23 @@ public sealed class Trainer : IDisposable
 
                 bool cancelled = cancellationToken.IsCancellationRequested;
                 bool validate = _validation is not null && IsValidationStep(CompletedSteps);
-                if (CompletedSteps % _config.CheckpointEvery == 0 || CompletedSteps == stopAt || cancelled || validate)
+                try
                 {
+                    if (CompletedSteps % _config.CheckpointEvery == 0 || CompletedSteps == stopAt || cancelled || validate)
+                    {
+                        _trainSeconds += stepClock.Elapsed.TotalSeconds;
+                        stepClock.Restart();
+                        SaveCheckpoint();
+                    }
                     _trainSeconds += stepClock.Elapsed.TotalSeconds;
-                    stepClock.Restart();
-                    SaveCheckpoint();
+                    if (validate) Validate(console);
                 }
-                _trainSeconds += stepClock.Elapsed.TotalSeconds;
-                if (validate) Validate(console);
+                catch (Exception e) when (e is ExternalException or AccessViolationException or SEHException)
+                {
+                    // The checkpoint is written before validation; a resume validates it if its row is missing.
+                    _metrics.Flush();
+                    throw new TrainingFaultException(step, e, _lastCheckpoint);
+                }
                 if (cancelled)
                 {
                     console.Message($"Stopped on request after step {CompletedSteps}; checkpoint {_lastCheckpoint?.Path}.");
@@ -341,7 +350,11 @@ public sealed class Trainer : IDisposable
         var best = _validation.Best!;
         if (best.Step == row.Step)
             _validation.SetBest(row, Path.Combine(_lastCheckpoint!.Path, _ema is not null ? EmaFile : ModelFile), options.Description);
-        options.AfterEach?.Invoke(_config.RunDir);
+        try { options.AfterEach?.Invoke(_config.RunDir); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            console.Message($"warning: after validation at step {row.Step}: {e.GetType().Name}: {e.Message} (training goes on)");
+        }
         console.Message(string.Create(CultureInfo.InvariantCulture,
             $"validation at step {row.Step} ({row.TrainMinutes:F1} min of training): score {row.Score:F4}, success {row.SuccessRate:P0} " +
             $"({row.Episodes} episodes, {row.EvalSeconds:F0} s); best {best.Score:F4} at step {best.Step}"));

@@ -61,6 +61,16 @@ public sealed class ValidationLog
         _runDir = runDir;
         _rows.AddRange(Read(runDir).Where(r => r.Step <= completedSteps));
         if (_rows.Count != Read(runDir).Count) Write();
+        // best/ from steps after the restored checkpoint describes weights this run no longer leads to.
+        if (ReadBest(runDir) is { } best && best.Step > completedSteps) Directory.Delete(Path.Combine(runDir, BestFolder), recursive: true);
+    }
+
+    /// <summary>Deletes the validation log, <c>best/</c> and the learning-curve figures of <paramref name="runDir"/> (a fresh start).</summary>
+    public static void Clear(string runDir)
+    {
+        File.Delete(Path.Combine(runDir, CsvName));
+        if (Directory.Exists(Path.Combine(runDir, BestFolder))) Directory.Delete(Path.Combine(runDir, BestFolder), recursive: true);
+        foreach (var png in Directory.Exists(runDir) ? Directory.GetFiles(runDir, "learning_curve_*.png") : []) File.Delete(png);
     }
 
     /// <summary>The rows, in step order.</summary>

@@ -29,8 +29,9 @@ public class ShippedPolicyTests
         Assert.Equal(recorded.Episodes, now.Episodes);
         Assert.Equal(recorded.NoiseScale, now.NoiseScale);
         // The same weights, seeds and sampler on the CPU give the same episodes up to float differences between
-        // machines; a drop of more than 0.05 means inference, normalisation or the simulator changed.
-        Assert.True(now.Score >= recorded.Score - 0.05,
+        // machines, which can flip a closed-loop episode (0.1 of the mean); a larger drop means inference,
+        // normalisation or the simulator changed.
+        Assert.True(now.Score >= recorded.Score - 0.1,
             $"{kind}: quick check {now.Score:F4} (success {now.SuccessRate:P0}) against the recorded {recorded.Score:F4} (success {recorded.SuccessRate:P0})");
     }
 }

@@ -50,6 +50,11 @@ public class ActionGuidedSdeTests
         AssertClose(new[] { 1.0, 1.0, 1.0, 1.0 }, Values(torch.linalg.vector_norm(d.reshape(4, -1), 2, new long[] { 1 })), 1e-12, 0, "unit norm per sample");
         // A zero VJP stays zero (the norm floor), no NaN.
         Assert.Equal(0.0, ActionGuidedSde.Normalise(torch.zeros(2, 3, dtype: ScalarType.Float64), 1e-8, true).abs().sum().item<double>());
+        // Any (B, ...): a 4-D latent is normalised over all of its non-batch dimensions.
+        var v4 = Randn(3, 2, 4, 5);
+        var n4 = ActionGuidedSde.Normalise(v4, 1e-8, perObsStep: false);
+        Assert.Equal(v4.shape, n4.shape);
+        AssertClose(new[] { 1.0, 1.0, 1.0 }, Values(torch.linalg.vector_norm(n4.reshape(3, -1), 2, new long[] { 1 })), 1e-12, 0, "unit norm per 4-D sample");
     }
 
     [Fact]

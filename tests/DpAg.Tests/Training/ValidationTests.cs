@@ -81,6 +81,22 @@ public class ValidationTests
     }
 
     [Fact]
+    public void A_fresh_start_clears_the_old_runs_validation_and_best_checkpoint()
+    {
+        Torch.Init();
+        var data = ToyData.Make();
+        var dir = ToyData.TempDir("validation-fresh");
+        var modes = new List<bool>();
+        using (var first = new Trainer(ToyData.Config(dir), TrainerTests.FixedInit(), data, TrainerTests.Isolated with { Validation = Scripted(6, [0.5], modes) }))
+            first.Run();
+        Assert.NotNull(ValidationLog.ReadBest(dir));
+        using (var fresh = new Trainer(ToyData.Config(dir), TrainerTests.FixedInit(), data, TrainerTests.Isolated with { Resume = false }))
+            fresh.Run(stopAfterSteps: 2);
+        Assert.Null(ValidationLog.ReadBest(dir));
+        Assert.Empty(ValidationLog.Read(dir));
+    }
+
+    [Fact]
     public void Validation_options_are_checked()
     {
         Torch.Init();
