@@ -2,7 +2,7 @@
 # Sets the kit up from the repository alone; safe to run again (every step is skipped when already done).
 #
 #   scripts/setup.sh               .NET tools and packages, Release build, native checks, Jupyter + the C# kernel
-#   scripts/setup.sh --test-deps   also the test-time references (python3-zarr/numcodecs, python3-torch)
+#   scripts/setup.sh --test-deps   also the test-time references (python3-zarr/numcodecs, python3-torch; GNU parallel for the study test)
 #
 # System packages come from apt when running as root on Debian/Ubuntu; otherwise the script says what to install
 # (or use conda: `conda env create -f environment.yml && conda activate dpag`, then run this script).
@@ -28,7 +28,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # 2. System packages: Jupyter (notebooks), Chipmunk2D 7.0.3 (the Push-T physics engine).
 packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook libchipmunk7)
-[ "$TEST_DEPS" = 1 ] && packages+=(python3-zarr python3-numcodecs python3-torch)
+[ "$TEST_DEPS" = 1 ] && packages+=(python3-zarr python3-numcodecs python3-torch parallel)
 missing=()
 if command -v dpkg >/dev/null; then
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -18,6 +18,7 @@ internal static class Commands
         ReportCommand.Create(),
         SpiralsCommand.Create(),
         ShipCommand.Create(),
+        StudyCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>

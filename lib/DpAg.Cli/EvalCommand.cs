@@ -94,35 +94,21 @@ internal static class EvalCommand
 
             (long Step, PushTEvalResult Result, string Line) EvaluateOne(string checkpointName, string outDir)
             {
-                var (policy, spec, checkpoint) = PolicyRuns.LoadTrained(dir, info.Device, checkpointName);
-                using var _ = policy;
-                if (parse.GetValue(sampler) is { } name)
-                    policy.Sampler = spec.Config.Policy.CreateScheduler(name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm);
-                if (parse.GetValue(inferenceSteps) is { } n) policy.InferenceSteps = n;
-                policy.InferenceNoiseScale = parse.GetValue(noiseScale);
-                var config = PushTEvalConfig.For(spec.Config.Policy, parse.GetValue(dynamic) ? PushTConfig.Dynamic : PushTConfig.Classic) with
+                var sampling = new SamplingSettings(
+                    parse.GetValue(sampler) is { } name ? (name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm) : null,
+                    parse.GetValue(inferenceSteps), parse.GetValue(noiseScale));
+                var envConfig = parse.GetValue(dynamic) ? PushTConfig.Dynamic : PushTConfig.Classic;
+                var spec = PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName));
+                var config = PushTEvalConfig.For(spec.Config.Policy, envConfig) with
                 {
                     Episodes = parse.GetValue(episodes), FirstSeed = parse.GetValue(firstSeed), MaxSteps = parse.GetValue(maxSteps),
                     GifEpisodes = parse.GetValue(gifs),
                 };
-                var result = LockstepRunner.Evaluate(new PolicyActor(policy, info.Device, parse.GetValue(Commands.Seed)), config,
+                var evaluated = CheckpointEvaluation.Evaluate(dir, checkpointName, info.Device, sampling, config, parse.GetValue(Commands.Seed),
                     new Progress<(int Finished, long Steps)>(p => Console.Error.Write($"\r  {p.Finished}/{config.Episodes} episodes done, {p.Steps} env steps")));
                 Console.Error.WriteLine();
-                Directory.CreateDirectory(outDir);
-                foreach (var e in result.Episodes.Where(e => e.Gif is not null))
-                    AtomicFile.WriteAllBytes(Path.Combine(outDir, $"episode_{e.Seed}.gif"), e.Gif!);
-                var summary = new
-                {
-                    policy = spec.Name, checkpoint = checkpointName, checkpoint_step = checkpoint.Step, sampler = policy.Sampler.GetType().Name,
-                    inference_steps = policy.InferenceSteps > 0 ? policy.InferenceSteps : spec.Config.Policy.NumInferenceSteps,
-                    noise_scale = policy.InferenceNoiseScale,
-                    episodes = result.Episodes.Count, mean_score = result.MeanScore, mean_max_coverage = result.MeanMaxCoverage,
-                    success_rate = result.SuccessRate, mean_agent_jerk = result.MeanAgentJerk, mean_action_jerk = result.MeanActionJerk,
-                    seconds = result.Elapsed.TotalSeconds,
-                    per_episode = result.Episodes.Select(e => new { e.Seed, e.Steps, e.MaxReward, e.MaxCoverage, e.Success, e.AgentJerk, e.ActionJerk }),
-                };
-                AtomicFile.WriteAllText(Path.Combine(outDir, "eval.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-                return (checkpoint.Step, result, $"{spec.Name} @ step {checkpoint.Step} ({checkpointName}): {result}; wrote {outDir}/eval.json");
+                CheckpointEvaluation.Save(evaluated, outDir);
+                return (evaluated.Checkpoint.Step, evaluated.Result, $"{spec.Name} @ step {evaluated.Checkpoint.Step} ({checkpointName}): {evaluated.Result}; wrote {outDir}/eval.json");
             }
         }));
         return command;

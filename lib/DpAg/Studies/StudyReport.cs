@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using DpAg.IO;
+
+namespace DpAg.Studies;
+
+/// <summary>
+/// The study's report: <c>report.md</c> (claims with verdicts, per-variant mean +- sd, paired comparisons with 95 %
+/// intervals, convergence, every cell), the tables as CSV and PNG figures (ScottPlot), all in one folder.
+/// </summary>
+public static class StudyReport
+{
+    /// <summary>Writes the report of <paramref name="results"/> into <paramref name="folder"/>; returns the table.</summary>
+    /// <param name="study">The study.</param>
+    /// <param name="results">Its cells (<see cref="StudyResults.Load(StudyRunner)"/>).</param>
+    /// <param name="folder">Where report.md, the CSVs and the PNGs go.</param>
+    /// <param name="studyFile">The study file's path, for the report's header.</param>
+    /// <param name="figures">Draw the PNG figures (off in fast tests).</param>
+    public static StudyTable Write(StudyDefinition study, IReadOnlyList<CellResult> results, string folder, string studyFile = "", bool figures = true)
+    {
+        var table = StudyTable.Build(study, results);
+        Directory.CreateDirectory(folder);
+        table.WriteCsv(folder);
+        if (figures) StudyFigures.Save(study, results, table, folder);
+        AtomicFile.WriteAllText(Path.Combine(folder, "report.md"), Markdown(study, results, table, studyFile, figures));
+        return table;
+    }
+
+    /// <summary>The Markdown report.</summary>
+    public static string Markdown(StudyDefinition study, IReadOnlyList<CellResult> results, StudyTable table, string studyFile = "", bool figures = true)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        var e = study.Evaluation;
+        md.AppendLine(ci, $"# Study {study.Name}").AppendLine();
+        if (study.Description.Length > 0) md.AppendLine(study.Description).AppendLine();
+        md.AppendLine(ci, $"- written {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC from {(studyFile.Length > 0 ? studyFile : "the study file")}");
+        md.AppendLine(ci, $"- machine: {Machine()}");
+        md.AppendLine(ci, $"- budget `{study.Budget.Name}`: {study.Budget.Size} network, {study.Budget.Train.Steps} steps, batch {study.Budget.Train.BatchSize}, lr {study.Budget.Train.LearningRate}, validation every {study.Budget.EvalEvery} steps on {study.Budget.EvalEpisodes} episodes ({study.Budget.EvalSampler.ToString().ToUpperInvariant()} {study.Budget.EvalInferenceSteps}); dataset {study.DatasetPath}");
+        md.AppendLine(ci, $"- evaluation: {e.Episodes} test seeds from {e.FirstSeed}, {e.MaxSteps} steps, {e.Sampler.ToString().ToUpperInvariant()} {e.InferenceSteps}, on {string.Join(" and ", e.Environments)}; summaries over each run's kept checkpoints: last = mean of the last {e.LastCheckpoints}, max = best on the test seeds (optimistic), best = chosen on validation seeds");
+        md.AppendLine(ci, $"- statistics: paired two-level bootstrap over training seeds and test seeds, {e.BootstrapResamples} resamples (seed {e.BootstrapSeed}), 95 % percentile intervals; verdict rule and caveats in docs/study-statistics.md (at least {e.MinSeeds} paired training seeds for a verdict)");
+        int trained = results.Count(r => r.Trained), evaluated = results.Count(r => r.Evaluated(study));
+        md.AppendLine(ci, $"- progress: {trained} of {results.Count} cells trained, {evaluated} evaluated");
+        var plan = StudyRunner.PlanOf(study);
+        if (plan.TrainMinutes > 0)
+            md.AppendLine(ci, $"- planned CPU time (one core per run): {plan.Runs} runs, {plan.TrainMinutes / 60:F1} h training + {plan.Evaluations} checkpoint evaluations, {plan.EvalMinutes / 60:F1} h = {(plan.TrainMinutes + plan.EvalMinutes) / 60:F1} h{(study.Plan.Note.Length > 0 ? $" ({study.Plan.Note})" : "")}");
+        // Cells that share a run (one network sampled two ways) count once.
+        var runs = results.GroupBy(r => r.Cell.RunDir).Select(g => g.First()).ToList();
+        double train = runs.Sum(r => r.TrainMinutes), validate = runs.Sum(r => r.ValidationMinutes), evalMinutes = results.GroupBy(r => r.Cell.RunDir).Sum(g => g.Max(r => r.EvalMinutes));
+        md.AppendLine(ci, $"- measured so far (wall minutes of each run's process, summed): training {train / 60:F2} h, validation {validate / 60:F2} h, test evaluation {evalMinutes / 60:F2} h; total {(train + validate + evalMinutes) / 60:F2} h over {runs.Count(r => r.Trained)} finished runs");
+        md.AppendLine();
+
+        md.AppendLine("## Verdicts on the paper's claims").AppendLine();
+        if (table.Claims.Count == 0) md.AppendLine("(the study file lists no claims)");
+        foreach (var c in table.Claims) md.AppendLine(ci, $"- **{c.Verdict}**: {c.Line}");
+        md.AppendLine();
+
+        var ablations = table.Comparisons.Where(c => c.Against != study.Baseline && (c.Metric.EndsWith(".score", StringComparison.Ordinal) && c.Summary == "last" || c.Metric.EndsWith("action_jerk", StringComparison.Ordinal)))
+            .ToList();
+        if (ablations.Count > 0)
+        {
+            md.AppendLine("## Which part carries the difference").AppendLine();
+            md.AppendLine("Each ablation against the variant it changes (paired over their common training seeds; score = target coverage, mean of the last checkpoints).").AppendLine();
+            md.AppendLine("| variant | against | metric | seeds | effect [95 % CI] | reading |").AppendLine("| --- | --- | --- | ---: | --- | --- |");
+            foreach (var c in ablations)
+                md.AppendLine(ci, $"| {c.Variant} | {c.Against} | {c.Metric} ({c.Scale}) | {c.Seeds} | {Effect(c.Estimate, c.Lower, c.Upper)} | {c.Reading} |");
+            md.AppendLine();
+        }
+
+        md.AppendLine("## Variants").AppendLine();
+        md.AppendLine("| variant | policy | what | sampling | seeds | steps |").AppendLine("| --- | --- | --- | --- | --- | ---: |");
+        foreach (var v in study.Variants)
+        {
+            var cell = results.FirstOrDefault(r => r.Cell.Id.Variant == v.Name)?.Cell;
+            string overrides = v.Overrides.Count == 0 ? "" : " (" + string.Join(", ", v.Overrides.OrderBy(o => o.Key).Select(o => $"{o.Key} = {o.Value.GetRawText()}")) + ")";
+            md.AppendLine(ci, $"| {v.Name} | {(v.Policy == Policies.PolicyKind.Dp ? "DP" : $"DP-AG {v.Preset}")}{overrides} | {v.Description} | {string.Join("; ", cell?.Samplings.Select(s => s.Label) ?? [])} | {string.Join(" ", v.Seeds)} | {v.Steps ?? study.Budget.Train.Steps} |");
+        }
+        md.AppendLine();
+
+        md.AppendLine("## Scores (mean +- sd over training seeds)").AppendLine();
+        md.AppendLine("| variant | env | sampling | summary | seeds | target coverage | success | agent jerk | action jerk |").AppendLine("| --- | --- | --- | --- | ---: | --- | --- | --- | --- |");
+        foreach (var v in table.Variants)
+            md.AppendLine(ci, $"| {v.Variant} | {v.Environment} | {v.Sampling} | {v.Summary} | {v.Seeds} | {v.ScoreMean:F3} +- {v.ScoreSd:F3} | {v.SuccessMean:F2} +- {v.SuccessSd:F2} | {v.AgentJerkMean:G4} +- {v.AgentJerkSd:G2} | {v.ActionJerkMean:G4} +- {v.ActionJerkSd:G2} |");
+        md.AppendLine();
+
+        md.AppendLine(ci, $"## Convergence (validation score {e.ConvergenceThreshold} reached)").AppendLine();
+        md.AppendLine("| variant | finished runs | reached | steps | training minutes | final validation score |").AppendLine("| --- | ---: | ---: | --- | --- | ---: |");
+        foreach (var c in table.Convergence)
+            md.AppendLine(ci, $"| {c.Variant} | {c.Seeds} | {c.Reached} | {c.StepsMean:F0} +- {c.StepsSd:F0} | {c.MinutesMean:F1} +- {c.MinutesSd:F1} | {c.FinalValidationMean:F3} |");
+        md.AppendLine().AppendLine("A run that never reaches the threshold counts as reaching it one validation interval after its last step (a lower bound).").AppendLine();
+
+        md.AppendLine(ci, $"## Paired differences against {study.Baseline}").AppendLine();
+        md.AppendLine("Variant minus baseline (relative: variant / baseline - 1), same training seeds and test seeds.").AppendLine();
+        md.AppendLine("| variant | metric | summary | seeds x episodes | effect [95 % CI] | reading |").AppendLine("| --- | --- | --- | --- | --- | --- |");
+        foreach (var c in table.Comparisons.Where(c => c.Against == study.Baseline))
+            md.AppendLine(ci, $"| {c.Variant} | {c.Metric} ({c.Scale}) | {c.Summary} | {c.Seeds} x {c.Episodes} | {Effect(c.Estimate, c.Lower, c.Upper)} | {c.Reading} |");
+        md.AppendLine();
+
+        if (figures)
+        {
+            md.AppendLine("## Figures").AppendLine();
+            foreach (var (file, caption) in StudyFigures.Files(study))
+                md.AppendLine(ci, $"![{caption}]({file})").AppendLine();
+        }
+
+        md.AppendLine("## Cells").AppendLine();
+        md.AppendLine("| variant | seed | env | sampling | summary | checkpoints | coverage | success | agent jerk | action jerk | steps to threshold | train min | run |")
+          .AppendLine("| --- | ---: | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        foreach (var c in table.Cells)
+            md.AppendLine(ci, $"| {c.Variant} | {c.Seed} | {c.Environment} | {c.Sampling} | {c.Summary} | {c.Checkpoints} | {c.Score:F3} | {c.SuccessRate:F2} | {c.AgentJerk:G4} | {c.ActionJerk:G4} | {(c.StepsToThreshold?.ToString(ci) ?? "not reached")} | {c.TrainMinutes:F1} | {c.Run} |");
+        var pending = results.Where(r => !r.Evaluated(study)).Select(r => $"{r.Cell.Id.Name} ({(r.Trained ? "not evaluated" : "not trained")})").ToList();
+        if (pending.Count > 0) md.AppendLine().AppendLine(ci, $"Not in the tables yet: {string.Join(", ", pending)}.");
+        return md.ToString();
+    }
+
+    private static string Effect(double estimate, double lo, double hi) =>
+        string.Create(CultureInfo.InvariantCulture, $"{estimate:+0.000;-0.000} [{lo:+0.000;-0.000}, {hi:+0.000;-0.000}]");
+
+    /// <summary>The machine, in one line: CPU model, cores, OS, .NET.</summary>
+    public static string Machine()
+    {
+        string cpu = "";
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+                cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "";
+        }
+        catch (IOException) { }
+        return $"{(cpu.Length > 0 ? cpu + ", " : "")}{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+    }
+}
