@@ -1,0 +1,104 @@
+using System.Diagnostics;
+
+namespace DpAg.Tests.Cli;
+
+/// <summary>
+/// `dpag study` end to end on the tiny study (studies/ci-tiny.json: the ci recipe, DP and DP-AG, 2 seeds, 3 short test
+/// episodes): sequentially in one process; and, in a second store, stopped half-way, then continued through GNU parallel
+/// with 2 workers from the commands of --list-commands. Both give the same tables (timings aside).
+/// </summary>
+public class StudyCliTests
+{
+    private static readonly string Study = Path.Combine(CliRunner.RepoRoot, "studies", "ci-tiny.json");
+    private static readonly string Data = Path.Combine(CliRunner.RepoRoot, "data", "pusht_expert.zarr");
+
+    [Fact]
+    public void SequentialAndStoppedThenParallelStudiesGiveTheSameTables()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"dpag-study-{Guid.NewGuid():N}");
+        try
+        {
+            string[] common = ["study", "--study", Study, "--dataset", Data, "--threads", "1"];
+            // 1. Sequential, in one process, with the report and its figures.
+            string storeA = Path.Combine(dir, "a"), reportA = Path.Combine(dir, "report-a");
+            var (code, output, err) = CliRunner.Run([.. common, "--store", storeA, "--report", reportA]);
+            Assert.True(code == 0, $"sequential study failed ({code}): {err}");
+            Assert.Contains("dpag/1: evaluated", output);
+            Assert.Contains("report: ", output);
+            Assert.Contains("4 of 4 cells evaluated", output);
+            foreach (var f in new[] { "report.md", "cells.csv", "variants.csv", "comparisons.csv", "claims.csv", "convergence.csv", "scores_pusht.png", "effects.png", "validation_curves.png" })
+                Assert.True(File.Exists(Path.Combine(reportA, f)), f);
+            string md = File.ReadAllText(Path.Combine(reportA, "report.md"));
+            Assert.Contains("## Verdicts on the paper's claims", md);
+            Assert.Contains("95 % CI", md);
+            // A second run is a store hit: nothing is trained or evaluated again.
+            (code, output, err) = CliRunner.Run([.. common, "--store", storeA]);
+            Assert.True(code == 0, $"repeat failed ({code}): {err}");
+            Assert.Contains("dp/0: evaluated (0 new evaluations)", output);
+            Assert.DoesNotContain("dp/0: trained", output);
+
+            // 2. Another store: stop every run at step 20, then let GNU parallel finish the cells with 2 workers.
+            string storeB = Path.Combine(dir, "b"), reportB = Path.Combine(dir, "report-b");
+            (code, output, err) = CliRunner.Run([.. common, "--store", storeB, "--stop-after", "20", "--report", reportB, "--no-figures"]);
+            Assert.True(code == 0, $"stopped study failed ({code}): {err}");
+            Assert.Contains("dp/0: trained 20/40 steps", output);
+            Assert.Contains("run the same command again to continue", output);
+            Assert.Contains("0 of 4 cells evaluated", output);
+            Assert.Contains("no training seed of dpag and dp is finished", File.ReadAllText(Path.Combine(reportB, "report.md")));
+
+            (code, output, err) = CliRunner.Run([.. common, "--store", storeB, "--list-commands"]);
+            Assert.True(code == 0, $"--list-commands failed ({code}): {err}");
+            var commands = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(4, commands.Length);   // one per run
+            Assert.All(commands, c => Assert.Contains("--cell ", c));
+            string list = Path.Combine(dir, "commands.txt");
+            File.WriteAllLines(list, commands);
+            var (pcode, pout, perr) = RunParallel(list);
+            Assert.True(pcode == 0, $"parallel failed ({pcode}): {pout}\n{perr}");
+            Assert.Contains("Resuming", perr + pout);   // the cells continued from their step-20 checkpoints
+            (code, output, err) = CliRunner.Run([.. common, "--store", storeB, "--report", reportB, "--report-only", "--no-figures"]);
+            Assert.True(code == 0, $"report failed ({code}): {err}");
+            Assert.Contains("4 of 4 cells evaluated", output);
+
+            foreach (var table in new[] { "cells.csv", "variants.csv", "comparisons.csv", "claims.csv", "convergence.csv" })
+                Assert.Equal(WithoutTimings(Path.Combine(reportA, table)), WithoutTimings(Path.Combine(reportB, table)));
+
+            // A bad study file is refused before anything runs.
+            string bad = Path.Combine(dir, "bad.json");
+            File.WriteAllText(bad, File.ReadAllText(Study).Replace("\"preset\": \"released\",", "\"preset\": \"released\", \"overrides\": { \"gama\": 2 },"));
+            (code, _, err) = CliRunner.Run("study", "--study", bad, "--store", storeB, "--plan");
+            Assert.Equal(2, code);
+            Assert.Contains("unknown override 'gama'", err);
+            Assert.Contains("gamma", err);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    /// <summary>Runs the commands of <paramref name="list"/> with GNU parallel, 2 workers, stopping at the first failure.</summary>
+    private static (int Code, string Out, string Err) RunParallel(string list)
+    {
+        var start = new ProcessStartInfo("parallel") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--will-cite", "-j", "2", "--halt", "now,fail=1", "--arg-file", list }) start.ArgumentList.Add(a);
+        Process? p;
+        try { p = Process.Start(start); }
+        catch (System.ComponentModel.Win32Exception) { p = null; }
+        Assert.True(p is not null, "GNU parallel is not installed: apt-get install parallel (scripts/setup.sh --test-deps installs it).");
+        using (p)
+        {
+            var err = p!.StandardError.ReadToEndAsync();
+            string output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            return (p.ExitCode, output, err.Result);
+        }
+    }
+
+    /// <summary>A CSV without its wall-time columns and rows (minutes differ between runs; every other number must not).</summary>
+    private static string WithoutTimings(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        var header = lines[0].Split(',');
+        var keep = Enumerable.Range(0, header.Length).Where(i => !header[i].Contains("minutes", StringComparison.Ordinal)).ToArray();
+        return string.Join("\n", lines.Where(l => !l.Contains("convergence.minutes", StringComparison.Ordinal))
+            .Select(l => l.Contains('"') ? l : string.Join(",", keep.Select(i => l.Split(',')[i]))));
+    }
+}
