@@ -22,9 +22,37 @@ public static class StudyReport
         var table = StudyTable.Build(study, results);
         Directory.CreateDirectory(folder);
         table.WriteCsv(folder);
+        AtomicFile.WriteAllText(Path.Combine(folder, "episodes.csv"), EpisodesCsv(results));
+        AtomicFile.WriteAllText(Path.Combine(folder, "validation.csv"), ValidationCsv(results));
         if (figures) StudyFigures.Save(study, results, table, folder);
         AtomicFile.WriteAllText(Path.Combine(folder, "report.md"), Markdown(study, results, table, studyFile, figures));
         return table;
+    }
+
+    /// <summary>
+    /// Every cell's per-episode values of the study's sampler (long format: variant, seed, environment, summary, test
+    /// seed, score, success, agent and action jerk; 6 significant digits): what the statistics are computed from.
+    /// </summary>
+    public static string EpisodesCsv(IReadOnlyList<CellResult> results)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var text = new StringBuilder("variant,seed,environment,sampling,summary,test_seed,score,success,agent_jerk,action_jerk\n");
+        foreach (var r in results)
+            foreach (var s in r.Summaries.Where(s => s.Primary))
+                for (int i = 0; i < s.Values.Seeds.Length; i++)
+                    text.Append(string.Create(ci, $"{r.Cell.Id.Variant},{r.Cell.Id.Seed},{s.Environment},{s.Sampling},{s.Summary},{s.Values.Seeds[i]},{s.Values.Score[i]:G6},{s.Values.Success[i]:G6},{s.Values.AgentJerk[i]:G6},{s.Values.ActionJerk[i]:G6}\n"));
+        return text.ToString();
+    }
+
+    /// <summary>Every cell's validation curve (variant, seed, step, training minutes, score, success rate).</summary>
+    public static string ValidationCsv(IReadOnlyList<CellResult> results)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var text = new StringBuilder("variant,seed,step,train_minutes,score,success_rate\n");
+        foreach (var r in results)
+            foreach (var v in r.Validation)
+                text.Append(string.Create(ci, $"{r.Cell.Id.Variant},{r.Cell.Id.Seed},{v.Step},{v.TrainMinutes:G6},{v.Score:G6},{v.SuccessRate:G6}\n"));
+        return text.ToString();
     }
 
     /// <summary>The Markdown report.</summary>

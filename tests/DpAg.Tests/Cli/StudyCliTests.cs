@@ -26,7 +26,7 @@ public class StudyCliTests
             Assert.Contains("dpag/1: evaluated", output);
             Assert.Contains("report: ", output);
             Assert.Contains("4 of 4 cells evaluated", output);
-            foreach (var f in new[] { "report.md", "cells.csv", "variants.csv", "comparisons.csv", "claims.csv", "convergence.csv", "scores_pusht.png", "effects.png", "validation_curves.png" })
+            foreach (var f in new[] { "report.md", "episodes.csv", "validation.csv", "cells.csv", "variants.csv", "comparisons.csv", "claims.csv", "convergence.csv", "scores_pusht.png", "effects.png", "validation_curves.png" })
                 Assert.True(File.Exists(Path.Combine(reportA, f)), f);
             string md = File.ReadAllText(Path.Combine(reportA, "report.md"));
             Assert.Contains("## Verdicts on the paper's claims", md);
@@ -60,7 +60,7 @@ public class StudyCliTests
             Assert.True(code == 0, $"report failed ({code}): {err}");
             Assert.Contains("4 of 4 cells evaluated", output);
 
-            foreach (var table in new[] { "cells.csv", "variants.csv", "comparisons.csv", "claims.csv", "convergence.csv" })
+            foreach (var table in new[] { "cells.csv", "variants.csv", "comparisons.csv", "claims.csv", "convergence.csv", "episodes.csv", "validation.csv" })
                 Assert.Equal(WithoutTimings(Path.Combine(reportA, table)), WithoutTimings(Path.Combine(reportB, table)));
 
             // A bad study file is refused before anything runs.

@@ -1,0 +1,27 @@
+using DpAg.Studies;
+using Plotly.NET;
+using CSharpChart = Plotly.NET.CSharp.Chart;
+
+namespace DpAg.Plots;
+
+/// <summary>Interactive (Plotly) views of a study's table for notebooks; the report draws the same as PNG (<see cref="StudyFigures"/>).</summary>
+public static class StudyCharts
+{
+    /// <summary>
+    /// A forest plot: each variant's paired effect against <paramref name="against"/> on the metrics ending with
+    /// <paramref name="metricSuffix"/> (protocol summary <paramref name="summary"/>), with its 95 % bootstrap interval.
+    /// </summary>
+    public static GenericChart Effects(StudyTable table, string against, string metricSuffix = ".score", string summary = "last")
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        var rows = table.Comparisons.Where(c => c.Against == against && c.Summary == summary && c.Metric.EndsWith(metricSuffix, StringComparison.Ordinal)).ToList();
+        if (rows.Count == 0) throw new ArgumentException($"No comparisons against {against} on *{metricSuffix} ({summary}) yet.");
+        var labels = rows.Select(r => $"{r.Variant} ({r.Metric})").ToArray();
+        var traces = rows.Select((r, i) => CSharpChart.Line<double, string, string>(x: new[] { r.Lower, r.Upper }, y: new[] { labels[i], labels[i] }, ShowLegend: false)).ToList();
+        traces.Add(CSharpChart.Point<double, string, string>(x: rows.Select(r => r.Estimate).ToArray(), y: labels, Name: "paired effect",
+            MultiText: rows.Select(r => $"{r.Estimate:+0.000;-0.000} [{r.Lower:+0.000;-0.000}, {r.Upper:+0.000;-0.000}], {r.Seeds} seeds x {r.Episodes} episodes: {r.Reading}").ToArray()));
+        var chart = CSharpChart.Combine(traces);
+        chart = Plotly.NET.Chart.withTitle($"Paired effect against {against} ({summary}, 95 % bootstrap interval)", null).Invoke(chart);
+        return chart;
+    }
+}

@@ -1,0 +1,43 @@
+using DpAg.Plots;
+using DpAg.Studies;
+
+namespace DpAg.Tests.Studies;
+
+/// <summary>The study's table as CSV (what notebooks and docs/results read) and its interactive forest plot.</summary>
+public class StudyTableTests
+{
+    private static readonly StudyTable Table = new([], [], [],
+    [
+        new StudyComparisonRow("dpag", "dp", "pusht.score", "last", "absolute", 3, 50, 0.05, -0.01, 0.11, "no clear difference"),
+        new StudyComparisonRow("dpag", "dp", "dynamic.score", "last", "absolute", 3, 50, -0.1, -0.2, -0.02, "worse"),
+        new StudyComparisonRow("dpag", "dp", "pusht.action_jerk", "last", "relative", 3, 50, -0.3, -0.5, -0.1, "better"),
+    ],
+    [
+        new StudyClaimRow("c, with a comma", "dpag", "dp", "pusht.score", "last", "absolute", "0.95 -> 0.99", 0.04, 0.02, 3, 50, 0.05, -0.01, 0.11,
+            "inconclusive at this scale", "the interval contains both zero and 0.02", "line \"quoted\""),
+    ]);
+
+    [Fact]
+    public void CsvHasSnakeCaseHeadersInvariantNumbersAndQuotedText()
+    {
+        var csv = StudyTable.Csv(Table.Comparisons).Split('\n');
+        Assert.Equal("variant,against,metric,summary,scale,seeds,episodes,estimate,lower,upper,reading", csv[0]);
+        Assert.Equal("dpag,dp,pusht.score,last,absolute,3,50,0.05,-0.01,0.11,no clear difference", csv[1]);
+        var claims = StudyTable.Csv(Table.Claims).Split('\n');
+        Assert.StartsWith("claim,variant,against,metric,summary,scale,paper,paper_effect,margin,seeds,episodes,estimate,lower,upper,verdict,reason,line", claims[0]);
+        Assert.StartsWith("\"c, with a comma\",dpag,", claims[1]);
+        Assert.EndsWith(",\"line \"\"quoted\"\"\"", claims[1]);
+    }
+
+    [Fact]
+    public void EffectsChartHasOneIntervalPerComparisonAndThePoints()
+    {
+        var chart = StudyCharts.Effects(Table, "dp");
+        string json = Plotly.NET.GenericChart.toFigureJson(chart);
+        Assert.Contains("dpag (pusht.score)", json);
+        Assert.Contains("dpag (dynamic.score)", json);
+        Assert.DoesNotContain("action_jerk", json);
+        Assert.Contains("paired effect", json);
+        Assert.Throws<ArgumentException>(() => StudyCharts.Effects(Table, "nobody"));
+    }
+}
