@@ -23,7 +23,9 @@ internal static partial class StudyJson
     {
         Object(root, source);
         Keys(root, TopKeys, source);
-        var budget = TrainBudget.Get(String(root, "budget", source) ?? throw Missing(source, "budget", $"one of {string.Join(", ", TrainBudget.All.Select(b => b.Name))}"));
+        string budgetName = String(root, "budget", source) ?? throw Missing(source, "budget", $"one of {string.Join(", ", TrainBudget.All.Select(b => b.Name))}");
+        var budget = TrainBudget.All.FirstOrDefault(b => string.Equals(b.Name, budgetName, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"{source}: unknown budget '{budgetName}'. Known: {string.Join(", ", TrainBudget.All.Select(b => b.Name))}.");
         var seeds = Seeds(root, "seeds", source) ?? throw Missing(source, "seeds", "a list of training seeds such as [0, 1, 2]");
         if (!root.TryGetProperty("variants", out var variantsJson) || variantsJson.ValueKind != JsonValueKind.Array || variantsJson.GetArrayLength() == 0)
             throw Missing(source, "variants", "a non-empty list of variants");

@@ -70,6 +70,9 @@ public class StudyCliTests
             Assert.Equal(2, code);
             Assert.Contains("unknown override 'gama'", err);
             Assert.Contains("gamma", err);
+            (code, _, err) = CliRunner.Run("study", "--study", Study, "--store", storeB, "--stop-after", "soon");
+            Assert.Equal(2, code);
+            Assert.Contains("--stop-after 'soon': use a number of steps (e.g. 12000) or a duration (90s, 45m, 6h)", err);
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
