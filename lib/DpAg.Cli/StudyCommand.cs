@@ -42,7 +42,7 @@ internal static partial class StudyCommand
             if (parse.GetValue(reportOnly) && parse.GetValue(report) is null) throw new ArgumentException("--report-only needs --report FOLDER.");
             Commands.RequirePhysicsEngine();
             var info = Commands.InitRuntime(parse);
-            var runner = new StudyRunner(definition, parse.GetValue(store)!, parse.GetValue(dataset));
+            var runner = new StudyRunner(definition, parse.GetValue(store)!, parse.GetValue(dataset) ?? FindDataset(definition.DatasetPath, studyPath));
             var log = Console.Error;
 
             if (parse.GetValue(list))
@@ -126,6 +126,18 @@ internal static partial class StudyCommand
         var (runs, train, evaluations, eval) = StudyRunner.PlanOf(study);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"plan: {runs} runs, {train / 60:F1} h training + {evaluations} checkpoint evaluations {eval / 60:F1} h = {(train + eval) / 60:F1} CPU hours (one core per run){(study.Plan.Note.Length > 0 ? $"; {study.Plan.Note}" : "")}"));
+    }
+
+    /// <summary>
+    /// The study's dataset: as given when it exists from the working folder, else relative to the first folder above the
+    /// study file that holds it (the repository's data/ when the study file is in the repository).
+    /// </summary>
+    private static string FindDataset(string path, string studyPath)
+    {
+        if (Path.IsPathRooted(path) || Directory.Exists(path)) return path;
+        for (var dir = new DirectoryInfo(Path.GetDirectoryName(Path.GetFullPath(studyPath))!); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, path))) return Path.Combine(dir.FullName, path);
+        return path;
     }
 
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)(s|m|h)$")]
