@@ -31,6 +31,20 @@ public class StudyCliTests
             string md = File.ReadAllText(Path.Combine(reportA, "report.md"));
             Assert.Contains("## Verdicts on the paper's claims", md);
             Assert.Contains("95 % CI", md);
+            // The summaries are what the evaluation files say: last = mean over the last 2 checkpoints, max = the best of them.
+            var cellRows = File.ReadAllLines(Path.Combine(reportA, "cells.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+            var dp0 = cellRows.Where(r => r[0] == "dp" && r[1] == "0" && r[2] == "pusht").ToDictionary(r => r[5]);
+            string evalDir = Assert.Single(Directory.GetDirectories(Path.Combine(storeA, dp0["last"][^1], "study-eval", "pusht")));
+            var perCheckpoint = Directory.GetFiles(evalDir, "step-*.json").Order().Select(f =>
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(f));
+                return doc.RootElement.GetProperty("per_episode").EnumerateArray().Select(e => e.GetProperty("MaxReward").GetDouble()).ToArray();
+            }).ToList();
+            Assert.Equal(2, perCheckpoint.Count);
+            double Score(string summary) => double.Parse(dp0[summary][8], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(perCheckpoint.Average(c => c.Average()), Score("last"), 12);
+            Assert.Equal(perCheckpoint.Max(c => c.Average()), Score("max"), 12);
+
             // A second run is a store hit: nothing is trained or evaluated again.
             (code, output, err) = CliRunner.Run([.. common, "--store", storeA]);
             Assert.True(code == 0, $"repeat failed ({code}): {err}");
