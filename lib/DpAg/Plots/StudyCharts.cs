@@ -19,7 +19,7 @@ public static class StudyCharts
         var labels = rows.Select(r => $"{r.Variant} ({r.Metric})").ToArray();
         var traces = rows.Select((r, i) => CSharpChart.Line<double, string, string>(x: new[] { r.Lower, r.Upper }, y: new[] { labels[i], labels[i] }, ShowLegend: false)).ToList();
         traces.Add(CSharpChart.Point<double, string, string>(x: rows.Select(r => r.Estimate).ToArray(), y: labels, Name: "paired effect",
-            MultiText: rows.Select(r => $"{r.Estimate:+0.000;-0.000} [{r.Lower:+0.000;-0.000}, {r.Upper:+0.000;-0.000}], {r.Seeds} seeds x {r.Episodes} episodes: {r.Reading}").ToArray()));
+            MultiText: rows.Select(r => $"{PairedEffect.Signed(r.Estimate)} [{PairedEffect.Signed(r.Lower)}, {PairedEffect.Signed(r.Upper)}], {r.Seeds} seeds x {r.Episodes} episodes: {r.Reading}").ToArray()));
         var chart = CSharpChart.Combine(traces);
         chart = Plotly.NET.Chart.withTitle($"Paired effect against {against} ({summary}, 95 % bootstrap interval)", null).Invoke(chart);
         return chart;

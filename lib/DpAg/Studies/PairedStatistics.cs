@@ -44,7 +44,16 @@ public enum EffectScale
 public sealed record PairedEffect(double Estimate, double Lower, double Upper, int Seeds, int Episodes, int Resamples)
 {
     /// <inheritdoc/>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Estimate:+0.0000;-0.0000} [{Lower:+0.0000;-0.0000}, {Upper:+0.0000;-0.0000}]");
+    public override string ToString() => $"{Signed(Estimate, 4)} [{Signed(Lower, 4)}, {Signed(Upper, 4)}]";
+
+    /// <summary>A number with its sign and <paramref name="digits"/> decimals; 0 when it rounds to zero ("+0.000" or "-0.000" never mislead).</summary>
+    public static string Signed(double x, int digits = 3)
+    {
+        if (double.IsNaN(x)) return "NaN";
+        double r = Math.Round(x, digits);
+        string body = Math.Abs(r).ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        return r > 0 ? "+" + body : r < 0 ? "-" + body : body;
+    }
 }
 
 /// <summary>

@@ -102,7 +102,7 @@ public static class StudyReport
         {
             var cell = results.FirstOrDefault(r => r.Cell.Id.Variant == v.Name)?.Cell;
             string overrides = v.Overrides.Count == 0 ? "" : " (" + string.Join(", ", v.Overrides.OrderBy(o => o.Key).Select(o => $"{o.Key} = {o.Value.GetRawText()}")) + ")";
-            md.AppendLine(ci, $"| {v.Name} | {(v.Policy == Policies.PolicyKind.Dp ? "DP" : $"DP-AG {v.Preset}")}{overrides} | {v.Description} | {string.Join("; ", cell?.Samplings.Select(s => s.Label) ?? [])} | {string.Join(" ", v.Seeds)} | {v.Steps ?? study.Budget.Train.Steps} |");
+            md.AppendLine(ci, $"| {v.Name} | {(v.Policy == Policies.PolicyKind.Dp ? "DP" : $"DP-AG {v.Preset}")}{overrides} | {Cell(v.Description)} | {string.Join("; ", cell?.Samplings.Select(s => s.Label) ?? [])} | {string.Join(" ", v.Seeds)} | {v.Steps ?? study.Budget.Train.Steps} |");
         }
         md.AppendLine();
 
@@ -143,7 +143,9 @@ public static class StudyReport
     }
 
     private static string Effect(double estimate, double lo, double hi) =>
-        string.Create(CultureInfo.InvariantCulture, $"{estimate:+0.000;-0.000} [{lo:+0.000;-0.000}, {hi:+0.000;-0.000}]");
+        $"{PairedEffect.Signed(estimate)} [{PairedEffect.Signed(lo)}, {PairedEffect.Signed(hi)}]";
+
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
     /// <summary>The machine, in one line: CPU model, cores, OS, .NET.</summary>
     public static string Machine()

@@ -98,6 +98,8 @@ public sealed record StudyTable(IReadOnlyList<StudyCellRow> Cells, IReadOnlyList
                     if (Paired(study, results, v.Name, against, metric, summary) is not { } effect) continue;
                     double lo = metric.HigherIsBetter ? effect.Lower : -effect.Upper, hi = metric.HigherIsBetter ? effect.Upper : -effect.Lower;
                     string reading = lo > 0 ? "better" : hi < 0 ? "worse" : "no clear difference";
+                    if (effect.Seeds < study.Evaluation.MinSeeds && reading != "no clear difference")
+                        reading += string.Create(CultureInfo.InvariantCulture, $" (indicative: {effect.Seeds} < {study.Evaluation.MinSeeds} seeds)");
                     comparisons.Add(new StudyComparisonRow(v.Name, against, metricKey, summary, Scale(metric.DefaultScale), effect.Seeds, effect.Episodes,
                         effect.Estimate, effect.Lower, effect.Upper, reading));
                 }
@@ -132,7 +134,7 @@ public sealed record StudyTable(IReadOnlyList<StudyCellRow> Cells, IReadOnlyList
         string unit = claim.Scale == EffectScale.Relative ? "relative change" : "difference";
         string tests = metric.PerEpisode ? string.Create(ci, $" x {effect.Episodes} test seeds") : "";
         string line = string.Create(ci,
-            $"{claim.Name}: {verdict.Label}. {claim.Variant} vs {study.Baseline}, {claim.Metric} ({summary}): {unit} {effect.Estimate:+0.000;-0.000} [95 % CI {effect.Lower:+0.000;-0.000}, {effect.Upper:+0.000;-0.000}] over {effect.Seeds} training seeds{tests}; paper: {claim.Paper}; {verdict.Reason}.");
+            $"{claim.Name}: {verdict.Label}. {claim.Variant} vs {study.Baseline}, {claim.Metric} ({summary}): {unit} {PairedEffect.Signed(effect.Estimate)} [95 % CI {PairedEffect.Signed(effect.Lower)}, {PairedEffect.Signed(effect.Upper)}] over {effect.Seeds} training seeds{tests}; paper: {claim.Paper}; {verdict.Reason}.");
         return new StudyClaimRow(claim.Name, claim.Variant, study.Baseline, claim.Metric, summary, scale, claim.Paper, claim.PaperEffect, claim.ResolvedMargin,
             effect.Seeds, effect.Episodes, effect.Estimate, effect.Lower, effect.Upper, verdict.Label, verdict.Reason, line);
     }

@@ -39,6 +39,16 @@ public class PairedStatisticsTests
     }
 
     [Fact]
+    public void SignedNumbersNeverShowANegativeZero()
+    {
+        Assert.Equal("0.000", PairedEffect.Signed(-1e-7));
+        Assert.Equal("0.000", PairedEffect.Signed(0));
+        Assert.Equal("+0.042", PairedEffect.Signed(0.0416));
+        Assert.Equal("-0.050", PairedEffect.Signed(-0.05));
+        Assert.Equal("+0.1235", PairedEffect.Signed(0.12345678, 4));
+    }
+
+    [Fact]
     public void ConstantShiftAndRatioAreExact()
     {
         var z = Normal(3);
