@@ -68,7 +68,7 @@ internal static class TrainCommand
             // Everything is validated before the runtime starts or data loads.
             var info = Commands.InitRuntime(parse);
             var data = PushTDataset.Open(V(dataset), TrainBudget.DatasetConfig(spec));
-            if (validation is not null) Console.Error.WriteLine($"dpag train: validation every {V(evalEvery)} steps: {validation.Description}");
+            if (validation is not null) Console.Error.WriteLine($"dpag train: validation {validation.Description}");
             if (V(store) is { } storeRoot)
             {
                 var runStore = new RunStore(storeRoot);
