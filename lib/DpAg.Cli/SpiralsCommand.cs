@@ -13,11 +13,11 @@ internal static class SpiralsCommand
 {
     public static Command Create()
     {
-        var budget = new Option<string>("--budget") { Description = "ci (a tiny sweep, seconds) or real (2 widths x 2 training-set sizes x 2 budgets x 5 paired seeds, under 30 min on 2 cores).", DefaultValueFactory = _ => "real" };
-        var seeds = new Option<int?>("--seeds") { Description = "Number of paired seeds 0, 1, ... (default: the budget's; at least 2, the real sweep uses 5)." };
+        var budget = new Option<string>("--budget") { Description = "ci (a tiny sweep, seconds) or real (2 widths x 2 training-set sizes x 2 budgets x 6 paired seeds, under 30 min on 2 cores).", DefaultValueFactory = _ => "real" };
+        var seeds = new Option<int?>("--seeds") { Description = "Number of paired seeds 0, 1, ... (default: the budget's; at least 2, the real sweep uses 6)." };
         var widths = new Option<string?>("--widths") { Description = "Comma-separated model widths (default: the budget's, real 32,96)." };
         var sizes = new Option<string?>("--train-sizes") { Description = "Comma-separated training-set sizes (default: the budget's, real 64,512)." };
-        var budgets = new Option<string?>("--budgets") { Description = "Comma-separated training budgets in steps (default: the budget's, real 250,1000)." };
+        var budgets = new Option<string?>("--budgets") { Description = "Comma-separated training budgets in steps (default: the budget's, real 300,1200)." };
         var workers = new Option<int?>("--workers") { Description = "Seeds trained at once on parallel threads (default 2)." };
         var maxStep = new Option<double?>("--max-step") { Description = "Largest RK4 step of the latent ODE (default 1/40)." };
         var gamma = new Option<double?>("--gamma") { Description = "Guidance step size gamma (default 1)." };

@@ -177,12 +177,13 @@ public static class SpiralsFigures
         var paper = plot.Add.VerticalLine(Math.Log10(SpiralsVerdict.PaperRatio), 1, ScottPlot.Color.FromHex("#d62728"), ScottPlot.LinePattern.Dotted);
         paper.LegendText = "paper (0.547)";
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.ToArray());
-        var xTicks = new[] { 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0 }.Select(v => new ScottPlot.Tick(Math.Log10(v), v.ToString("G3", CultureInfo.InvariantCulture))).ToArray();
+        var xTicks = new[] { 0.25, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0 }.Select(v => new ScottPlot.Tick(Math.Log10(v), v.ToString("G3", CultureInfo.InvariantCulture))).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xTicks);
         plot.XLabel("held-out MSE ratio, guided / base (log scale, 95 % interval)");
         plot.Title($"Paired effects: verdict {report.VerdictWord}");
-        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
-        return plot.GetImageBytes(1100, 140 + 40 * rows.Count, ScottPlot.ImageFormat.Png);
+        plot.ShowLegend(ScottPlot.Edge.Right);
+        plot.Axes.SetLimitsY(-(rows.Count - 1) - 0.6, 0.6);
+        return plot.GetImageBytes(1200, 160 + 40 * rows.Count, ScottPlot.ImageFormat.Png);
     }
 
     /// <summary>Writes trajectories, latents (the figure cell's first seed) and effects as .html (Plotly, plotly.js from
@@ -246,7 +247,11 @@ public static class SpiralsFigures
         using var surface = SKSurface.Create(new SKImageInfo(w * plots.Count, h));
         surface.Canvas.Clear(SKColors.White);
         for (int i = 0; i < plots.Count; i++)
-            plots[i].Render(surface.Canvas, new ScottPlot.PixelRect(new ScottPlot.Pixel(i * w, 0), new ScottPlot.PixelSize(w, h)));
+        {
+            // Each plot renders into its own image (a plot clears the whole canvas it is given), then is placed.
+            using var panel = SKBitmap.Decode(plots[i].GetImageBytes(w, h, ScottPlot.ImageFormat.Png));
+            surface.Canvas.DrawBitmap(panel, i * w, 0);
+        }
         using var image = surface.Snapshot();
         using var png = image.Encode(SKEncodedImageFormat.Png, 100);
         return png.ToArray();
