@@ -62,7 +62,7 @@ public sealed record SpiralsSweepConfig
     };
 
     /// <summary>The real sweep: widths 32 and 96, 64 and 512 training spirals, 300 and 1200 steps, 6 paired seeds
-    /// (48 seed runs of two models; measured time in docs/results/spirals.md, under 30 min on 2 cores).</summary>
+    /// (48 seed runs of two models; measured time in docs/results/spirals/report.md, under 30 min on 2 cores).</summary>
     public static SpiralsSweepConfig Real { get; } = new();
 
     /// <summary>The preset named <paramref name="budget"/> ("ci" or "real").</summary>

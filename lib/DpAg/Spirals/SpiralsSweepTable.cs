@@ -8,7 +8,7 @@ public static class SpiralsSweepTable
 {
     private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    /// <summary>The whole report (docs/results/spirals.md is this text for the real sweep).</summary>
+    /// <summary>The whole report (docs/results/spirals/report.md is this text for the real sweep).</summary>
     public static string ToMarkdown(SpiralsSweepReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -44,6 +44,12 @@ public static class SpiralsSweepTable
         md.AppendLine("## Verdict").AppendLine();
         md.AppendLine(VerdictLine(report)).AppendLine();
         md.AppendLine(Reading(report)).AppendLine();
+
+        md.AppendLine("## Figures").AppendLine();
+        md.AppendLine(Ci, $"Written next to this report by `dpag spirals` (the figures' cell: {c.FigureCell.Label}, seed {c.Seeds[0]}).").AppendLine();
+        md.AppendLine("![paired effects](effects.png)").AppendLine();
+        md.AppendLine("![test spirals: truth, observed prefix, held-out points, predictions](trajectories.png)").AppendLine();
+        md.AppendLine("![latent paths, first two principal components](latents.png)").AppendLine();
 
         md.AppendLine("## Per seed").AppendLine();
         md.AppendLine("| cell | seed | model | held-out MSE | interp. | extrap. | output curvature | latent curv./step | solver error | final train loss | train s |");

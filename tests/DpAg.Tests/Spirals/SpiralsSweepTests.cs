@@ -54,6 +54,20 @@ public class SpiralsSweepTests
     }
 
     [Fact]
+    public void ResultsDoNotDependOnHowSeedsAreSpreadOverWorkers()
+    {
+        var tiny = Tiny.Value;
+        Torch.Init();
+        var alone = SpiralsSweep.Run(SpiralsSweepConfig.Ci with { Widths = [8], TrainSizes = [16], Workers = 1 });
+        foreach (var cell in alone.Cells)
+        {
+            var same = tiny.Cells.Single(c => c.Cell == cell.Cell);
+            foreach (var row in cell.Rows)
+                Assert.Equal(row.HeldOutMse, same.Rows.Single(r => r.Seed == row.Seed && r.Model == row.Model).HeldOutMse);
+        }
+    }
+
+    [Fact]
     public void SweepFiguresAndConfigValidation()
     {
         var report = Tiny.Value;
