@@ -1,5 +1,6 @@
 using System.Globalization;
 using DpAg.IO;
+using Microsoft.FSharp.Core;
 using DpAg.Spirals;
 using Plotly.NET;
 using Plotly.NET.CSharp;
@@ -235,9 +236,16 @@ public static class SpiralsFigures
         var styled = panels.Select((p, i) => p
             .WithXAxisStyle<double, double, string>(TitleText: titles[i], MinMax: Tuple.Create(x.Item1, x.Item2))
             .WithYAxisStyle<double, double, string>(MinMax: Tuple.Create(y.Item1, y.Item2))).ToList();
-        return CSharpChart.Grid(styled, 1, styled.Count)
-            .WithSize(PanelPixels * styled.Count + 160, PanelPixels + 60)
-            .WithTitle(title);
+        var grid = CSharpChart.Grid(styled, 1, styled.Count);
+        for (int i = 0; i < styled.Count; i++)
+        {
+            // Equal units: each panel's y axis is anchored to its x axis with ratio 1 (Plotly's scaleanchor).
+            var axis = new Plotly.NET.LayoutObjects.LinearAxis();
+            axis.SetProperty("scaleanchor", i == 0 ? "x" : $"x{i + 1}");
+            axis.SetProperty("scaleratio", 1.0);
+            grid = Plotly.NET.Chart.withYAxis(axis, FSharpOption<StyleParam.SubPlotId>.Some(StyleParam.SubPlotId.NewYAxis(i + 1))).Invoke(grid);
+        }
+        return grid.WithSize(PanelPixels * styled.Count + 160, PanelPixels + 140).WithTitle(title);
     }
 
     /// <summary>Renders plots side by side (PanelPixels square each) into one PNG.</summary>
