@@ -62,6 +62,28 @@ public sealed class SpiralFlow : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Re-draws every weight and bias from a generator seeded with <paramref name="seed"/>, as PyTorch's Linear default
+    /// does (uniform in +-1/sqrt(fan_in)), without touching torch's global generator: two models built with the same seed
+    /// start identical even while other threads draw random numbers (the sweep's paired seeds run in parallel).
+    /// </summary>
+    public SpiralFlow Initialise(long seed)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        using var generator = new Generator((ulong)seed);
+        foreach (var layer in modules().OfType<Linear>())
+        {
+            double bound = 1.0 / Math.Sqrt(layer.weight!.shape[1]);
+            foreach (var p in new[] { layer.weight!, layer.bias! })
+            {
+                var draw = torch.rand(p.shape, dtype: p.dtype, generator: generator).Times(2 * bound).Minus(bound);
+                p.copy_(draw.to(p.device));
+            }
+        }
+        return this;
+    }
+
     /// <summary>The correction's constants; null for the Base Flow.</summary>
     public FlowGuidanceConfig? Guidance { get; }
 

@@ -23,8 +23,6 @@ public sealed record SpiralsProgress(string Model, int Seed, int Step, int Total
 /// </summary>
 public static class SpiralsExperiment
 {
-    private static readonly object InitLock = new();
-
     /// <summary>Runs the experiment on the CPU (or <paramref name="device"/>); the caller sets torch's thread count.</summary>
     /// <param name="config">Experiment constants (<see cref="SpiralsConfig.Ci"/>, <see cref="SpiralsConfig.Real"/>).</param>
     /// <param name="progress">Optional per-step progress.</param>
@@ -47,8 +45,8 @@ public static class SpiralsExperiment
 
     /// <summary>
     /// One seed: generate the data, evaluate the trivial baseline, train the Base Flow and the VJP-Guided Flow from the
-    /// same initialisation (torch.manual_seed(seed) right before each model is built, under a lock so that concurrent
-    /// seeds cannot interleave) on the same batches, evaluate both. Thread-safe: seeds may run on parallel threads.
+    /// same initialisation (<see cref="SpiralFlow.Initialise"/> with the seed) on the same batches (a generator seeded from
+    /// the seed), evaluate both. Uses no global random state, so seeds may run on parallel threads.
     /// </summary>
     /// <returns>The trivial, base and guided rows, and the figure data when <paramref name="keepFigures"/>.</returns>
     public static (IReadOnlyList<SpiralsRow> Rows, SpiralsFigureData? Figures) RunSeed(SpiralsConfig config, int seed, bool keepFigures,
@@ -65,13 +63,8 @@ public static class SpiralsExperiment
         foreach (bool guided in new[] { false, true })
         {
             string name = guided ? SpiralModels.Guided : SpiralModels.Base;
-            SpiralFlow model;
-            lock (InitLock)
-            {
-                torch.manual_seed(seed);                                     // same initialisation for both models
-                model = new SpiralFlow(config.Data.Observed, config.LatentDim, config.Hidden, config.Solver, guided ? config.Guidance : null);
-            }
-            using (model)
+            // Same initialisation for both models, from a generator of their own (not torch's global one).
+            using (var model = new SpiralFlow(config.Data.Observed, config.LatentDim, config.Hidden, config.Solver, guided ? config.Guidance : null).Initialise(seed))
             {
                 model.to(dev);
                 var sw = Stopwatch.StartNew();
