@@ -204,7 +204,7 @@ public static class SpiralsExperiment
         return new FlowRollout(outputs.MoveToOuterDisposeScope(), latents.MoveToOuterDisposeScope());
     }
 
-    /// <summary>The solver with a step four times smaller (an infinite step becomes four steps per gap).</summary>
+    /// <summary>The solver with a step four times smaller (one step per gap becomes steps of at most 1/128).</summary>
     public static OdeSolverConfig FinerSolver(OdeSolverConfig solver)
     {
         ArgumentNullException.ThrowIfNull(solver);
