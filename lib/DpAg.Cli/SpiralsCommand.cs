@@ -13,12 +13,12 @@ internal static class SpiralsCommand
 {
     public static Command Create()
     {
-        var budget = new Option<string>("--budget") { Description = "ci (a tiny sweep, seconds) or real (2 widths x 2 training-set sizes x 2 budgets x 6 paired seeds, under 30 min on 2 cores).", DefaultValueFactory = _ => "real" };
-        var seeds = new Option<int?>("--seeds") { Description = "Number of paired seeds 0, 1, ... (default: the budget's; at least 2, the real sweep uses 6)." };
+        var budget = new Option<string>("--budget") { Description = "ci (a tiny sweep, seconds) or real (2 widths x 2 training-set sizes x 2 budgets x 5 paired seeds, under 30 min on 2 cores).", DefaultValueFactory = _ => "real" };
+        var seeds = new Option<int?>("--seeds") { Description = "Number of paired seeds 0, 1, ... (default: the budget's; at least 2, the real sweep uses 5)." };
         var widths = new Option<string?>("--widths") { Description = "Comma-separated model widths (default: the budget's, real 32,96)." };
         var sizes = new Option<string?>("--train-sizes") { Description = "Comma-separated training-set sizes (default: the budget's, real 64,512)." };
-        var budgets = new Option<string?>("--budgets") { Description = "Comma-separated training budgets in steps (default: the budget's, real 300,1200)." };
-        var workers = new Option<int?>("--workers") { Description = "Seeds trained at once on parallel threads (default 2)." };
+        var budgets = new Option<string?>("--budgets") { Description = "Comma-separated training budgets in steps (default: the budget's, real 200,800)." };
+        var workers = new Option<int?>("--workers") { Description = "Processes that share the (cell, seed) jobs, one torch thread each (default 2; 1 runs in this process)." };
         var maxStep = new Option<double?>("--max-step") { Description = "Largest RK4 step of the latent ODE (default 1/40)." };
         var gamma = new Option<double?>("--gamma") { Description = "Guidance step size gamma (default 1)." };
         var sign = new Option<double?>("--sign") { Description = "+1 ascent (paper) or -1 descent." };
@@ -27,9 +27,11 @@ internal static class SpiralsCommand
         var detach = new Option<bool>("--detach-vjp") { Description = "Detach the VJP (released code) instead of differentiating through it." };
         var contrastive = new Option<double>("--contrastive") { Description = "Weight of the InfoNCE term between unguided and guided outputs (0 = off, the default).", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--output") { Description = "Report folder.", DefaultValueFactory = _ => "artifacts/spirals" };
+        var shard = new Option<string?>("--shard") { Description = "Internal: run shard K/N of the jobs and write them to --shard-output (used by --workers).", Hidden = true };
+        var shardOutput = new Option<string?>("--shard-output") { Description = "Internal: where a shard writes its results.", Hidden = true };
         var command = new Command("spirals", "The irregular-spirals experiment as a paired sweep (docs/spirals.md): Base Flow vs VJP-Guided Flow over model widths, training-set sizes and training budgets, the same data and initialisation for both models in a seed, RK4 latent ODE with its numerical floor measured; paired log-ratio effects with 95 % t-intervals and a computed verdict (reproduced / not reproduced / inconclusive). Writes report.md, report.json and figures (HTML and PNG).")
         {
-            budget, seeds, widths, sizes, budgets, workers, maxStep, gamma, sign, norm, target, detach, contrastive, output,
+            budget, seeds, widths, sizes, budgets, workers, maxStep, gamma, sign, norm, target, detach, contrastive, output, shard, shardOutput,
         }.WithRuntimeOptions();
         command.SetAction(parse => Commands.Guarded(() =>
         {
@@ -75,12 +77,11 @@ internal static class SpiralsCommand
             if (parse.GetValue(Commands.Threads) is null)
             {
                 // Tiny tensors (batch 64, width <= 96): intra-op threads cost more than they give (measured: 1 thread was
-                // several times faster than 2 on a loaded 2-core machine); the sweep runs seeds on parallel workers instead.
+                // several times faster than 2 on a loaded 2-core machine), and two threads of one process did not overlap
+                // their libtorch calls here (measured), so the sweep runs shards of its jobs in --workers processes.
                 TorchSharp.torch.set_num_threads(1);
                 info = info with { Threads = 1 };
             }
-            int models = sweep.Cells().Count * sweep.Seeds.Length * 2;
-            Console.Error.WriteLine($"dpag spirals: budget {parse.GetValue(budget)}, {sweep.Cells().Count} cells x {sweep.Seeds.Length} seeds = {models} models, {sweep.Workers} workers on {info.Device.type} ({info.Threads} torch threads each)");
             var last = Stopwatch.StartNew();
             var gate = new object();
             var progress = new SyncProgress<SpiralsProgress>(p =>
@@ -94,7 +95,21 @@ internal static class SpiralsCommand
                     }
                 }
             });
-            var report = SpiralsSweep.Run(sweep, progress, info.Device);
+            if (parse.GetValue(shard) is string part)
+            {
+                // A shard: run every N-th job and write the results for the parent to merge.
+                var (index, count) = ParseShard(part);
+                string path = parse.GetValue(shardOutput) ?? throw new ArgumentException("--shard needs --shard-output.");
+                var results = SpiralsSweep.RunJobs(sweep, SpiralsSweep.Shard(sweep, index, count), progress, info.Device);
+                AtomicFile.WriteAllText(path, JsonSerializer.Serialize(results, Json));
+                return 0;
+            }
+            int models = sweep.Cells().Count * sweep.Seeds.Length * 2;
+            Console.Error.WriteLine($"dpag spirals: budget {parse.GetValue(budget)}, {sweep.Cells().Count} cells x {sweep.Seeds.Length} seeds = {models} models, {sweep.Workers} processes on {info.Device.type} ({info.Threads} torch threads each)");
+            var wall = Stopwatch.StartNew();
+            var report = sweep.Workers == 1
+                ? SpiralsSweep.Run(sweep, progress, info.Device)
+                : SpiralsSweep.Assemble(sweep, RunShards(sweep.Workers), wall.Elapsed.TotalSeconds);
             string dir = parse.GetValue(output)!;
             Directory.CreateDirectory(dir);
             var md = SpiralsSweepTable.ToMarkdown(report);
@@ -110,6 +125,58 @@ internal static class SpiralsCommand
             return 0;
         }));
         return command;
+    }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        IncludeFields = true,
+    };
+
+    private static (int Index, int Count) ParseShard(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out int k) && int.TryParse(parts[1], CultureInfo.InvariantCulture, out int n) && n >= 1 && k >= 0 && k < n)
+            return (k, n);
+        throw new ArgumentException($"--shard '{text}' is invalid: use K/N with 0 <= K < N.");
+    }
+
+    /// <summary>Starts <paramref name="count"/> copies of this command, each with --shard k/count, relays their
+    /// progress, waits for all and reads their results.</summary>
+    private static List<SpiralsJobResult> RunShards(int count)
+    {
+        string dir = Directory.CreateTempSubdirectory("dpag-spirals-shards-").FullName;
+        try
+        {
+            var args = Environment.GetCommandLineArgs();                 // [0] is DpAg.Cli.dll (or the apphost)
+            string host = Environment.ProcessPath ?? "dotnet";
+            bool viaDotnet = args[0].EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+            var children = Enumerable.Range(0, count).Select(k =>
+            {
+                var start = new ProcessStartInfo(host) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+                if (viaDotnet) start.ArgumentList.Add(args[0]);
+                foreach (var a in args.Skip(1)) start.ArgumentList.Add(a);
+                foreach (var a in new[] { "--shard", $"{k}/{count}", "--shard-output", Path.Combine(dir, $"shard-{k}.json") }) start.ArgumentList.Add(a);
+                var process = Process.Start(start) ?? throw new InvalidOperationException("dpag spirals: could not start a shard process.");
+                process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line) Console.Error.WriteLine($"  shard {k}: {line.TrimStart()}"); };
+                process.OutputDataReceived += (_, _) => { };
+                process.BeginErrorReadLine();
+                process.BeginOutputReadLine();
+                return process;
+            }).ToList();
+            foreach (var child in children) child.WaitForExit();
+            var failed = children.Select((c, k) => (c.ExitCode, k)).Where(x => x.ExitCode != 0).ToList();
+            if (failed.Count > 0) throw new InvalidOperationException($"dpag spirals: shard {failed[0].k} exited with {failed[0].ExitCode}.");
+            return Enumerable.Range(0, count)
+                .SelectMany(k => JsonSerializer.Deserialize<List<SpiralsJobResult>>(File.ReadAllText(Path.Combine(dir, $"shard-{k}.json")), Json)
+                    ?? throw new InvalidOperationException($"dpag spirals: shard {k} wrote no results."))
+                .ToList();
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     private static int[]? Ints(string? text, string option)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using TorchSharp;
@@ -33,12 +32,13 @@ public sealed record SpiralsSweepConfig
     public int[] TrainSizes { get; init; } = [64, 512];
 
     /// <summary>Training budgets in optimiser steps.</summary>
-    public int[] Budgets { get; init; } = [300, 1200];
+    public int[] Budgets { get; init; } = [200, 800];
 
-    /// <summary>Paired seeds (at least 5 for the real sweep; 6 by default).</summary>
-    public int[] Seeds { get; init; } = [0, 1, 2, 3, 4, 5];
+    /// <summary>Paired seeds (at least 5 for the real sweep).</summary>
+    public int[] Seeds { get; init; } = [0, 1, 2, 3, 4];
 
-    /// <summary>Seeds trained at once on parallel threads (one torch thread each works best for these tiny tensors).</summary>
+    /// <summary>Processes <c>dpag spirals</c> starts, each running a shard of the (cell, seed) jobs with one torch thread
+    /// (2 on a 2-core machine); <see cref="SpiralsSweep.Run"/> itself runs in one process.</summary>
     public int Workers { get; init; } = 2;
 
     /// <summary>Smallest MSE reduction called meaningful by the verdict rule (ratio 0.9 = 10 %).</summary>
@@ -61,8 +61,8 @@ public sealed record SpiralsSweepConfig
         Seeds = [0, 1],
     };
 
-    /// <summary>The real sweep: widths 32 and 96, 64 and 512 training spirals, 300 and 1200 steps, 6 paired seeds
-    /// (48 seed runs of two models; measured time in docs/results/spirals/report.md, under 30 min on 2 cores).</summary>
+    /// <summary>The real sweep: widths 32 and 96, 64 and 512 training spirals, 200 and 800 steps, 5 paired seeds
+    /// (40 seed runs of two models; measured time in docs/results/spirals/report.md, under 30 min on 2 cores).</summary>
     public static SpiralsSweepConfig Real { get; } = new();
 
     /// <summary>The preset named <paramref name="budget"/> ("ci" or "real").</summary>
@@ -103,7 +103,7 @@ public sealed record SpiralsSweepConfig
         if (TrainSizes is not { Length: > 0 } || TrainSizes.Any(n => n < 2) || TrainSizes.Distinct().Count() != TrainSizes.Length)
             throw Bad(nameof(TrainSizes), Join(TrainSizes), "give distinct sizes of at least 2 such as 64, 512");
         if (Budgets is not { Length: > 0 } || Budgets.Any(s => s < 1) || Budgets.Distinct().Count() != Budgets.Length)
-            throw Bad(nameof(Budgets), Join(Budgets), "give distinct positive step counts such as 300, 1200");
+            throw Bad(nameof(Budgets), Join(Budgets), "give distinct positive step counts such as 200, 800");
         if (Seeds is not { Length: >= 2 } || Seeds.Distinct().Count() != Seeds.Length)
             throw Bad(nameof(Seeds), Join(Seeds), "give at least 2 distinct seeds (5 for the real sweep): an interval needs pairs");
         if (Workers < 1) throw Bad(nameof(Workers), Workers, "use at least 1 worker (2 on a 2-core machine)");
@@ -153,46 +153,87 @@ public sealed record SpiralsSweepReport(SpiralsSweepConfig Config, IReadOnlyList
     public string VerdictWord => SpiralsVerdict.Word(Verdict);
 }
 
-/// <summary>Runs a <see cref="SpiralsSweepConfig"/>: seeds of all cells on parallel workers, then the paired statistics.</summary>
+/// <summary>One seed of one cell: its rows (trivial, base, guided) and, for the figure job, the figure data.</summary>
+/// <param name="Cell">The cell.</param>
+/// <param name="Seed">The seed.</param>
+/// <param name="Rows">Trivial, base and guided rows.</param>
+/// <param name="Figures">The figure data (the figure cell's first seed only).</param>
+public sealed record SpiralsJobResult(SpiralsCell Cell, int Seed, IReadOnlyList<SpiralsRow> Rows, SpiralsFigureData? Figures);
+
+/// <summary>
+/// Runs a <see cref="SpiralsSweepConfig"/>: every (cell, seed) job, then the paired statistics. Jobs share no state (each
+/// draws its own data, initialisation and batches from its seed), so they can be split into shards run by separate
+/// processes (<c>dpag spirals --workers N</c>) and merged by <see cref="Assemble"/> with the same result.
+/// </summary>
 public static class SpiralsSweep
 {
-    /// <summary>Runs the sweep on the CPU (or <paramref name="device"/>); the caller sets torch's thread count.</summary>
+    /// <summary>Runs the whole sweep in this process, job after job (threads were measured no faster here: the
+    /// libtorch calls of two threads did not overlap on the 2-core machine); the caller sets torch's thread count.</summary>
     /// <param name="config">The sweep.</param>
-    /// <param name="progress">Optional per-step progress (called from the worker threads).</param>
+    /// <param name="progress">Optional per-step progress.</param>
     /// <param name="device">Device; null means CPU.</param>
     public static SpiralsSweepReport Run(SpiralsSweepConfig config, IProgress<SpiralsProgress>? progress = null, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         var wall = Stopwatch.StartNew();
-        var cells = config.Cells();
-        var figureCell = config.FigureCell;
-        // Longest jobs first so that the workers finish together.
-        var jobs = cells.SelectMany(c => config.Seeds.Select(s => (Cell: c, Seed: s))).OrderByDescending(j => j.Cell.Steps * (1 + j.Cell.Width / 256.0)).ToList();
-        var results = new ConcurrentDictionary<(SpiralsCell, int), IReadOnlyList<SpiralsRow>>();
-        SpiralsFigureData? figures = null;
-        var failures = new ConcurrentQueue<Exception>();
-        Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = config.Workers }, job =>
+        var results = RunJobs(config, Jobs(config), progress, device);
+        return Assemble(config, results, wall.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Every (cell, seed) job, longest first (so that shards taking every n-th job are balanced).</summary>
+    public static IReadOnlyList<(SpiralsCell Cell, int Seed)> Jobs(SpiralsSweepConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.Cells().SelectMany(c => config.Seeds.Select(s => (Cell: c, Seed: s)))
+            .OrderByDescending(j => j.Cell.Steps * (1 + j.Cell.Width / 64.0)).ThenBy(j => j.Cell.Width).ThenBy(j => j.Cell.TrainSize).ThenBy(j => j.Seed).ToList();
+    }
+
+    /// <summary>Shard <paramref name="index"/> of <paramref name="count"/>: every count-th job of <see cref="Jobs"/>.</summary>
+    public static IReadOnlyList<(SpiralsCell Cell, int Seed)> Shard(SpiralsSweepConfig config, int index, int count)
+    {
+        if (count < 1 || index < 0 || index >= count) throw new ArgumentException($"Shard {index}/{count} is invalid: use 0 <= index < count.", nameof(index));
+        return Jobs(config).Where((_, i) => i % count == index).ToList();
+    }
+
+    /// <summary>Runs <paramref name="jobs"/> one after another.</summary>
+    public static IReadOnlyList<SpiralsJobResult> RunJobs(SpiralsSweepConfig config, IEnumerable<(SpiralsCell Cell, int Seed)> jobs,
+        IProgress<SpiralsProgress>? progress = null, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(jobs);
+        config.Validate();
+        var results = new List<SpiralsJobResult>();
+        foreach (var job in jobs)
         {
-            if (!failures.IsEmpty) return;
-            try
-            {
-                bool keep = job.Cell == figureCell && job.Seed == config.Seeds[0];
-                var labelled = progress is null ? null : new CellProgress(progress, job.Cell.Label);
-                var (rows, f) = SpiralsExperiment.RunSeed(config.For(job.Cell), job.Seed, keep, labelled, device);
-                results[(job.Cell, job.Seed)] = rows;
-                if (f is not null) figures = f;
-            }
-            catch (Exception e)
-            {
-                failures.Enqueue(e);
-            }
-        });
-        if (!failures.IsEmpty) throw new AggregateException("SpiralsSweep: a seed failed.", failures);
+            bool keep = job.Cell == config.FigureCell && job.Seed == config.Seeds[0];
+            var labelled = progress is null ? null : new CellProgress(progress, job.Cell.Label);
+            var (rows, figures) = SpiralsExperiment.RunSeed(config.For(job.Cell), job.Seed, keep, labelled, device);
+            results.Add(new SpiralsJobResult(job.Cell, job.Seed, rows, figures));
+        }
+        return results;
+    }
+
+    /// <summary>The report from every job's result (from one process or merged from shards).</summary>
+    /// <param name="config">The sweep.</param>
+    /// <param name="results">One result per (cell, seed) job, in any order.</param>
+    /// <param name="wallSeconds">Wall time to record.</param>
+    public static SpiralsSweepReport Assemble(SpiralsSweepConfig config, IEnumerable<SpiralsJobResult> results, double wallSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(results);
+        config.Validate();
+        var byJob = results.ToDictionary(r => (r.Cell, r.Seed));
+        var cells = config.Cells();
+        var missing = Jobs(config).Where(j => !byJob.ContainsKey((j.Cell, j.Seed))).ToList();
+        if (missing.Count > 0) throw new ArgumentException($"SpiralsSweep: {missing.Count} jobs have no result, e.g. {missing[0].Cell.Label} seed {missing[0].Seed}.", nameof(results));
+        var figureCell = config.FigureCell;
+        var figures = byJob[(figureCell, config.Seeds[0])].Figures
+            ?? throw new ArgumentException("SpiralsSweep: the figure job has no figure data.", nameof(results));
 
         var cellResults = cells.Select(c =>
         {
-            var rows = config.Seeds.SelectMany(s => results[(c, s)]).ToList();
+            var rows = config.Seeds.SelectMany(s => byJob[(c, s)].Rows).ToList();
             var (mse, outC, latC) = Effects(rows, config.Seeds);
             return new SpiralsCellResult(c, rows, SpiralsExperiment.Summarise(rows), mse, outC, latC, SpiralsVerdict.Decide(mse, config.MeaningfulRatio));
         }).ToList();
@@ -211,9 +252,9 @@ public static class SpiralsSweep
         double eulerFloor = SpiralTruth.NumericalFloor(figureConfig.Data, test, OdeSolverConfig.EulerPerGap);
         double truthCurvature = TruthCurvature(figureConfig, test);
         var figureRows = cellResults.Single(c => c.Cell == figureCell).Rows.Where(r => r.Seed == config.Seeds[0]).ToList();
-        var figureReport = new SpiralsReport(figureConfig with { Seeds = [config.Seeds[0]] }, figureRows, SpiralsExperiment.Summarise(figureRows), figures!, wall.Elapsed.TotalSeconds);
+        var figureReport = new SpiralsReport(figureConfig with { Seeds = [config.Seeds[0]] }, figureRows, SpiralsExperiment.Summarise(figureRows), figures, wallSeconds);
         return new SpiralsSweepReport(config, cellResults, mseAll, outAll, latAll, SpiralsVerdict.Decide(mseAll, config.MeaningfulRatio),
-            floor, eulerFloor, truthCurvature, figureReport, wall.Elapsed.TotalSeconds);
+            floor, eulerFloor, truthCurvature, figureReport, wallSeconds);
     }
 
     /// <summary>The cell's paired effects from its rows: ln(guided / base) per seed of held-out MSE, output curvature and

@@ -54,17 +54,23 @@ public class SpiralsSweepTests
     }
 
     [Fact]
-    public void ResultsDoNotDependOnHowSeedsAreSpreadOverWorkers()
+    public void ShardsMergeIntoTheSameReportAsOneProcess()
     {
         var tiny = Tiny.Value;
-        Torch.Init();
-        var alone = SpiralsSweep.Run(SpiralsSweepConfig.Ci with { Widths = [8], TrainSizes = [16], Workers = 1 });
-        foreach (var cell in alone.Cells)
+        var config = SpiralsSweepConfig.Ci;
+        var shards = Enumerable.Range(0, 3).Select(k => SpiralsSweep.Shard(config, k, 3)).ToList();
+        Assert.Equal(SpiralsSweep.Jobs(config).Count, shards.Sum(s => s.Count));
+        Assert.Empty(shards[0].Intersect(shards[1]));
+        // Shards run in reverse order (as separate processes would finish), merged in any order.
+        var merged = SpiralsSweep.Assemble(config, shards.AsEnumerable().Reverse().SelectMany(s => SpiralsSweep.RunJobs(config, s)).Reverse(), 0);
+        Assert.Equal(tiny.Mse, merged.Mse);
+        foreach (var cell in merged.Cells)
         {
             var same = tiny.Cells.Single(c => c.Cell == cell.Cell);
             foreach (var row in cell.Rows)
                 Assert.Equal(row.HeldOutMse, same.Rows.Single(r => r.Seed == row.Seed && r.Model == row.Model).HeldOutMse);
         }
+        Assert.Throws<ArgumentException>(() => SpiralsSweep.Assemble(config, SpiralsSweep.RunJobs(config, shards[0].Take(1)), 0));
     }
 
     [Fact]
