@@ -94,10 +94,25 @@ public class NotebookTests(ITestOutputHelper output)
         },
         ["08-irregular-spirals.ipynb"] = nb =>
         {
-            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("Base Flow") && s.Contains("VJP-Guided Flow") && s.Contains("PaperMse"));
-            Assert.True(nb.Outputs("text/html").Count(IsPlotly) >= 2, "expected the trajectory and latent charts");
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("MseRatio") && s.Contains("width 16, n 32, 8 steps") && s.Contains("LatentCurvatureRatio"));
+            Assert.Contains(nb.Outputs("text/html"), s => s.Contains("MseFloor") && s.Contains("RK4"));
+            Assert.True(nb.Outputs("text/html").Count(IsPlotly) >= 3, "expected the effects, trajectory and latent charts");
             Assert.Contains(nb.Outputs("text/html"), IsPng);
-            Assert.Contains(nb.Outputs("text/plain"), s => s.StartsWith("Paper: MSE 0.0095 -> 0.0052"));
+            // The verdict is one of the three words and follows from the printed interval by the rule of docs/spirals.md.
+            var effect = System.Text.RegularExpressions.Regex.Match(string.Concat(nb.Outputs("stream")),
+                @"effect ln\(guided/base\): mean (\S+) low (\S+) high (\S+) pairs (\d+)");
+            Assert.True(effect.Success, "expected the printed effect and interval");
+            double Num(int g) => double.Parse(effect.Groups[g].Value, System.Globalization.CultureInfo.InvariantCulture);
+            double mean = Num(1), low = Num(2), high = Num(3);
+            Assert.True(low <= mean && mean <= high && high - low > 0, $"interval [{low}, {high}] around {mean}");
+            Assert.Equal("2", effect.Groups[4].Value);                                                   // the CI sweep's paired seeds
+            var line = Assert.Single(nb.Outputs("text/plain"), s => s.StartsWith("Verdict: "));
+            var word = System.Text.RegularExpressions.Regex.Match(line, @"^Verdict: (reproduced|not reproduced|inconclusive)\.");
+            Assert.True(word.Success, line);
+            string expected = high < 0 && mean <= Math.Log(0.90) ? "reproduced" : low > Math.Log(0.0052 / 0.0095) ? "not reproduced" : "inconclusive";
+            Assert.Equal(expected, word.Groups[1].Value);
+            Assert.Contains(FormattableString.Invariant($"{Math.Exp(mean):F3} [{Math.Exp(low):F3}, {Math.Exp(high):F3}]"), line);
+            Assert.Contains(nb.Outputs("text/plain"), s => s.StartsWith("Cells: reproduced "));
         },
         ["09-dynamic-pusht.ipynb"] = nb =>
         {

@@ -93,16 +93,17 @@ public sealed record SpiralTensors(Tensor Times, Tensor Noisy, Tensor Clean, Ten
 public static class SpiralDataset
 {
     /// <summary>
-    /// Generates TrainCount + TestCount trajectories from one seeded stream (System.Random with a seed, stable across
-    /// runs and machines) and splits them: the first TrainCount are the training set, the rest the test set.
+    /// Generates TestCount + TrainCount trajectories from one seeded stream (System.Random with a seed, stable across
+    /// runs and machines): the first TestCount are the test set, the rest the training set. So for one seed the test set
+    /// does not depend on TrainCount and a smaller training set is a prefix of a larger one (the sweep's data sizes).
     /// </summary>
     public static (SpiralSet Train, SpiralSet Test) Generate(SpiralDataConfig config, int seed)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         var rng = new Random(seed);
-        var train = GenerateSet(config, config.TrainCount, rng);
-        var test = GenerateSet(config, config.TestCount, rng);
+        var test = GenerateSet(config, config.TestCount, rng);                  // first: the same test set for every TrainCount
+        var train = GenerateSet(config, config.TrainCount, rng);                // nested: n trajectories are a prefix of n' > n
         return (train, test);
     }
 

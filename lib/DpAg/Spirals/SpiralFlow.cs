@@ -17,49 +17,78 @@ public sealed record FlowRollout(Tensor Outputs, Tensor Latents) : IDisposable
 }
 
 /// <summary>
-/// The Base Flow and the VJP-Guided Flow of the irregular-spirals experiment: an encoder from the observed prefix to
-/// the latent z(0), a learned latent vector field f integrated by explicit Euler with a fixed number of sub-steps
-/// between consecutive (irregular) stamps, and a decoder z -> (x, y). With a <see cref="FlowGuidanceConfig"/> the latent
-/// update adds s * gamma * d(z), d built from the VJP (d dec / d z)^T v (<see cref="GuidanceTarget"/>).
+/// The Base Flow and the VJP-Guided Flow of the irregular-spirals experiment (docs/spirals.md): an encoder from the
+/// observed prefix to the latent z(0), a learned latent vector field f integrated by <see cref="OdeSolver"/> (RK4 on a
+/// fine grid by default), and a decoder z -> (x, y). With a <see cref="FlowGuidanceConfig"/> the latent dynamics add
+/// s * gamma * d(z), d built from the VJP (d dec / d z)^T v (<see cref="GuidanceTarget"/>).
 /// </summary>
 /// <remarks>
-/// Sub-step of the base flow on [t_{i-1}, t_i], h = (t_i - t_{i-1}) / S: z &lt;- z + h f(z).
-/// Guided, OutputEnergy: z &lt;- z + h (f(z) + s gamma d(z)), d = VJP(dec(z), v = dec(z)) raw or unit-norm.
-/// Guided, PrefixResidual: base sub-steps, then at an observed stamp z_i &lt;- z_i + s gamma d(z_i), v = dec(z_i) - x_i.
-/// Both models have the same parameters; guidance adds none.
+/// Base: dz/dt = f(z). Guided, OutputEnergy: dz/dt = f(z) + s gamma d(z), d = VJP(dec(z), v = dec(z)) raw or unit-norm,
+/// over the whole time span (prefix and extrapolation). Guided, PrefixResidual: the base flow stepped stamp to stamp, and
+/// at an observed stamp z_i &lt;- z_i + s gamma d(z_i), v = dec(z_i) - x_i. Both models have the same parameters;
+/// guidance adds none. The decoder has one hidden tanh layer, so its VJP has a closed form
+/// (<see cref="Direction"/>): W1^T [(1 - a^2) * (W2^T v)], a = tanh(W1 z + b1), with no call into autograd.
 /// </remarks>
 public sealed class SpiralFlow : Module<Tensor, Tensor>
 {
     private readonly Sequential encoder;
     private readonly Sequential field;
-    private readonly Sequential decoder;
+    private readonly Linear decoder_hidden;
+    private readonly Linear decoder_out;
     private readonly int _observed;
-    private readonly int _substeps;
 
     /// <summary>Builds the flow.</summary>
     /// <param name="observed">K, observed stamps the encoder reads ((t, x, y) each).</param>
     /// <param name="latentDim">D, latent size.</param>
     /// <param name="hidden">Hidden width of the three MLPs.</param>
-    /// <param name="substeps">S, Euler sub-steps between consecutive stamps.</param>
+    /// <param name="solver">How the latent ODE is integrated.</param>
     /// <param name="guidance">Null for the Base Flow; the correction's constants for the VJP-Guided Flow.</param>
-    public SpiralFlow(int observed, int latentDim, int hidden, int substeps, FlowGuidanceConfig? guidance) : base(nameof(SpiralFlow))
+    public SpiralFlow(int observed, int latentDim, int hidden, OdeSolverConfig solver, FlowGuidanceConfig? guidance) : base(nameof(SpiralFlow))
     {
         if (observed < 1) throw new ArgumentException($"SpiralFlow: observed must be at least 1, got {observed}.", nameof(observed));
         if (latentDim < 1) throw new ArgumentException($"SpiralFlow: latentDim must be at least 1, got {latentDim}.", nameof(latentDim));
         if (hidden < 1) throw new ArgumentException($"SpiralFlow: hidden must be at least 1, got {hidden}.", nameof(hidden));
-        if (substeps < 1) throw new ArgumentException($"SpiralFlow: substeps must be at least 1, got {substeps}.", nameof(substeps));
+        ArgumentNullException.ThrowIfNull(solver);
+        Solver = solver.Validate();
         Guidance = guidance?.Validate();
+        if (Guidance is { Target: GuidanceTarget.PrefixResidual } && Solver.DenseGrid)
+            Solver = Solver with { DenseGrid = false };                                          // the correction jumps at stamps
         _observed = observed;
-        _substeps = substeps;
         LatentDim = latentDim;
         encoder = Sequential(Linear(3 * observed, hidden), Tanh(), Linear(hidden, hidden), Tanh(), Linear(hidden, latentDim));
         field = Sequential(Linear(latentDim, hidden), Tanh(), Linear(hidden, hidden), Tanh(), Linear(hidden, latentDim));
-        decoder = Sequential(Linear(latentDim, hidden), Tanh(), Linear(hidden, 2));
+        decoder_hidden = Linear(latentDim, hidden);
+        decoder_out = Linear(hidden, 2);
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// Re-draws every weight and bias from a generator seeded with <paramref name="seed"/>, as PyTorch's Linear default
+    /// does (uniform in +-1/sqrt(fan_in)), without touching torch's global generator: two models built with the same seed
+    /// start identical even while other threads draw random numbers (the sweep's paired seeds run in parallel).
+    /// </summary>
+    public SpiralFlow Initialise(long seed)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        using var generator = new Generator((ulong)seed);
+        foreach (var layer in modules().OfType<Linear>())
+        {
+            double bound = 1.0 / Math.Sqrt(layer.weight!.shape[1]);
+            foreach (var p in new[] { layer.weight!, layer.bias! })
+            {
+                var draw = torch.rand(p.shape, dtype: p.dtype, generator: generator).Times(2 * bound).Minus(bound);
+                p.copy_(draw.to(p.device));
+            }
+        }
+        return this;
     }
 
     /// <summary>The correction's constants; null for the Base Flow.</summary>
     public FlowGuidanceConfig? Guidance { get; }
+
+    /// <summary>The solver (stamp to stamp whenever the correction is <see cref="GuidanceTarget.PrefixResidual"/>).</summary>
+    public OdeSolverConfig Solver { get; }
 
     /// <summary>D, the latent size.</summary>
     public int LatentDim { get; }
@@ -73,7 +102,19 @@ public sealed class SpiralFlow : Module<Tensor, Tensor>
     }
 
     /// <summary>The decoder: (..., D) -> (..., 2).</summary>
-    public Tensor Decode(Tensor z) => decoder.forward(z);
+    public Tensor Decode(Tensor z) => decoder_out.forward(decoder_hidden.forward(z).tanh());
+
+    /// <summary>The latent velocity the solver integrates: f(z), plus s gamma d(z) for the guided OutputEnergy flow.</summary>
+    /// <param name="z">(B, D).</param>
+    /// <param name="guided">False: f alone (the unguided twin).</param>
+    public Tensor Velocity(Tensor z, bool guided = true)
+    {
+        var g = guided ? Guidance : null;
+        var velocity = field.forward(z);                                                        // (B, D)
+        if (g is { Target: GuidanceTarget.OutputEnergy } && g.Gamma > 0)
+            velocity = velocity.Plus(Direction(z, null, g).Times(g.Sign * g.Gamma));
+        return velocity;
+    }
 
     /// <summary>
     /// Integrates from z(0) = encoder(prefix) at t = 0 to each stamp and decodes.
@@ -83,7 +124,9 @@ public sealed class SpiralFlow : Module<Tensor, Tensor>
     /// <param name="observations">(B, N, 2) values at the stamps; read only by PrefixResidual at observed stamps.</param>
     /// <param name="observedMask">(B, N) 1 at observed stamps; read only by PrefixResidual.</param>
     /// <param name="guided">False runs this model without its correction (the unguided twin for the contrastive term).</param>
-    public FlowRollout Rollout(Tensor prefix, Tensor times, Tensor? observations = null, Tensor? observedMask = null, bool guided = true)
+    /// <param name="solver">Another solver for this call (e.g. a finer step to measure the model's own solver error).</param>
+    public FlowRollout Rollout(Tensor prefix, Tensor times, Tensor? observations = null, Tensor? observedMask = null, bool guided = true,
+        OdeSolverConfig? solver = null)
     {
         if (times.dim() != 2 || times.shape[0] != prefix.shape[0])
             throw new ArgumentException($"SpiralFlow: times must be (B = {prefix.shape[0]}, N), got ({string.Join(", ", times.shape)}).", nameof(times));
@@ -91,39 +134,27 @@ public sealed class SpiralFlow : Module<Tensor, Tensor>
         bool residual = g is { Target: GuidanceTarget.PrefixResidual };
         if (residual && (observations is null || observedMask is null))
             throw new ArgumentException("SpiralFlow: the PrefixResidual correction needs observations and observedMask.", nameof(observations));
+        var config = solver ?? Solver;
+        if (residual && config.DenseGrid) config = config with { DenseGrid = false };
         using var scope = torch.NewDisposeScope();
-        long n = times.shape[1];
-        var z = forward(prefix);                                                                // (B, D)
-        var tPrev = torch.zeros_like(times.select(1, 0));                                       // (B)
-        var latents = new List<Tensor>((int)n);
-        for (long i = 0; i < n; i++)
-        {
-            var ti = times.select(1, i);                                                        // (B)
-            var h = (ti - tPrev).DividedBy(_substeps).unsqueeze(1);                              // (B, 1)
-            for (int s = 0; s < _substeps; s++)
-            {
-                var velocity = field.forward(z);                                                // (B, D)
-                if (g is { Target: GuidanceTarget.OutputEnergy } && g.Gamma > 0)
-                    velocity = velocity.Plus(Direction(z, null, g).Times(g.Sign * g.Gamma));
-                z = z.Plus(h * velocity);
-            }
-            if (residual && g!.Gamma > 0)
+        var z0 = forward(prefix);                                                               // (B, D)
+        Func<long, Tensor, Tensor>? jump = null;
+        if (residual && g!.Gamma > 0)
+            jump = (i, z) =>
             {
                 var mask = observedMask!.select(1, i).to(z.dtype).unsqueeze(1);                 // (B, 1)
                 var target = observations!.select(1, i);                                        // (B, 2)
-                z = z.Plus(mask.Times(g.Sign * g.Gamma) * Direction(z, target, g));
-            }
-            latents.Add(z);
-            tPrev = ti;
-        }
-        var zs = torch.stack(latents, 1);                                                       // (B, N, D)
-        var outputs = decoder.forward(zs);                                                      // (B, N, 2)
+                return z.Plus(mask.Times(g.Sign * g.Gamma) * Direction(z, target, g));
+            };
+        var zs = OdeSolver.Solve(z => Velocity(z, guided), z0, times, config, jump);            // (B, N, D)
+        var outputs = Decode(zs);                                                               // (B, N, 2)
         return new FlowRollout(outputs.MoveToOuterDisposeScope(), zs.MoveToOuterDisposeScope());
     }
 
     /// <summary>
     /// The correction direction at z: VJP = (d dec / d z)^T v with v = dec(z) (target null) or v = dec(z) - target,
-    /// raw or unit-norm per sample. Differentiable (create_graph) unless detached or grad is off.
+    /// raw or unit-norm per sample, in closed form W1^T [(1 - a^2) * (W2^T v)] with a = tanh(W1 z + b1).
+    /// Differentiable (the graph runs through v, a and the weights) unless detached, grad is off or z carries no graph.
     /// </summary>
     /// <param name="z">(B, D) latent.</param>
     /// <param name="target">(B, 2) observed values, or null for the output-energy VJP.</param>
@@ -135,19 +166,14 @@ public sealed class SpiralFlow : Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         bool differentiable = !g.DetachVjp && torch.is_grad_enabled() && z.requires_grad;
         Tensor vjp;
-        if (differentiable)
+        using (differentiable ? null : torch.no_grad())
         {
-            var output = decoder.forward(z);                                                    // (B, 2)
-            var v = target is null ? output : output - target;
-            vjp = Vjp.Compute(output, z, v, retainGraph: true, createGraph: true);              // (B, D)
-        }
-        else
-        {
-            using var _ = torch.enable_grad();
-            var leaf = z.detach().requires_grad_(true);                                         // fresh leaf: no graph upstream
-            var output = decoder.forward(leaf);                                                 // (B, 2)
-            var v = (target is null ? output : output - target).detach();
-            vjp = Vjp.Compute(output, leaf, v, retainGraph: false, createGraph: false);         // (B, D), detached
+            var zIn = differentiable ? z : z.detach();
+            var a = decoder_hidden.forward(zIn).tanh();                                         // (B, H)
+            var output = decoder_out.forward(a);                                                // (B, 2)
+            var v = target is null ? output : output - target;                                  // (B, 2)
+            var back = v.matmul(decoder_out.weight!) * a.Squared().SubtractedFrom(1.0);         // (B, 2) x (2, H) -> (B, H)
+            vjp = back.matmul(decoder_hidden.weight!);                                          // (B, H) x (H, D) -> (B, D)
         }
         var direction = g.Normalisation == VjpNormalisation.Released ? ActionGuidedSde.Normalise(vjp, g.NormEpsilon, perObsStep: true) : vjp;
         return direction.MoveToOuterDisposeScope();

@@ -19,8 +19,9 @@ public sealed record SpiralsConfig
     /// <summary>Hidden width of encoder, vector field and decoder.</summary>
     public int Hidden { get; init; } = 64;
 
-    /// <summary>Euler sub-steps between consecutive stamps.</summary>
-    public int Substeps { get; init; } = 1;
+    /// <summary>How the latent ODE is integrated (default RK4 on a grid of step at most 1/40; docs/spirals.md, "Solver").
+    /// <see cref="OdeSolverConfig.EulerPerGap"/> is the kit's first experiment, whose step was the gap between stamps.</summary>
+    public OdeSolverConfig Solver { get; init; } = OdeSolverConfig.Rk4Grid;
 
     /// <summary>Optimiser steps per model and seed.</summary>
     public int Steps { get; init; } = 1500;
@@ -84,7 +85,8 @@ public sealed record SpiralsConfig
         Contrastive?.Validate();
         if (LatentDim < 2) throw Bad(nameof(LatentDim), LatentDim, "use at least 2 (figures show 2 components)");
         if (Hidden < 1) throw Bad(nameof(Hidden), Hidden, "use a positive width such as 64");
-        if (Substeps < 1) throw Bad(nameof(Substeps), Substeps, "use at least 1 sub-step");
+        if (Solver is null) throw Bad(nameof(Solver), "null", "use OdeSolverConfig.Rk4Grid");
+        Solver.Validate();
         if (Steps < 1) throw Bad(nameof(Steps), Steps, "use at least 1 step");
         if (BatchSize < 2) throw Bad(nameof(BatchSize), BatchSize, "use a batch of at least 2 (InfoNCE needs negatives)");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw Bad(nameof(LearningRate), LearningRate, "use a positive rate such as 3e-3");

@@ -13,7 +13,8 @@ namespace DpAg.Spirals;
 /// <param name="Step">Steps done (1-based).</param>
 /// <param name="TotalSteps">Steps per model.</param>
 /// <param name="Loss">Loss of the last step.</param>
-public sealed record SpiralsProgress(string Model, int Seed, int Step, int TotalSteps, double Loss);
+/// <param name="Cell">The sweep cell (<see cref="SpiralsCell.Label"/>), empty outside a sweep.</param>
+public sealed record SpiralsProgress(string Model, int Seed, int Step, int TotalSteps, double Loss, string Cell = "");
 
 /// <summary>
 /// The irregular-spirals experiment end to end (method.md, "Reported results"): for each seed, generate the data,
@@ -30,35 +31,55 @@ public static class SpiralsExperiment
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        var dev = device ?? CPU;
         var wall = Stopwatch.StartNew();
         var rows = new List<SpiralsRow>();
         SpiralsFigureData? figures = null;
         foreach (int seed in config.Seeds)
         {
-            var (train, test) = SpiralDataset.Generate(config.Data, seed);
-            using var trainT = train.ToTensors(dev);
-            using var testT = test.ToTensors(dev);
-            rows.Add(TrivialRow(test, testT, seed));
-            var traces = new List<SpiralsModelTrace>();
-            foreach (bool guided in new[] { false, true })
+            var (seedRows, seedFigures) = RunSeed(config, seed, keepFigures: figures is null, progress, device);
+            rows.AddRange(seedRows);
+            figures ??= seedFigures;
+        }
+        return new SpiralsReport(config, rows, Summarise(rows), figures!, wall.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// One seed: generate the data, evaluate the trivial baseline, train the Base Flow and the VJP-Guided Flow from the
+    /// same initialisation (<see cref="SpiralFlow.Initialise"/> with the seed) on the same batches (a generator seeded from
+    /// the seed), evaluate both. Uses no global random state, so seeds may run on parallel threads.
+    /// </summary>
+    /// <returns>The trivial, base and guided rows, and the figure data when <paramref name="keepFigures"/>.</returns>
+    public static (IReadOnlyList<SpiralsRow> Rows, SpiralsFigureData? Figures) RunSeed(SpiralsConfig config, int seed, bool keepFigures,
+        IProgress<SpiralsProgress>? progress = null, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        var dev = device ?? CPU;
+        var (train, test) = SpiralDataset.Generate(config.Data, seed);
+        using var trainT = train.ToTensors(dev);
+        using var testT = test.ToTensors(dev);
+        var rows = new List<SpiralsRow> { TrivialRow(test, testT, seed) };
+        var traces = new List<SpiralsModelTrace>();
+        foreach (bool guided in new[] { false, true })
+        {
+            string name = guided ? SpiralModels.Guided : SpiralModels.Base;
+            // Same initialisation for both models, from a generator of their own (not torch's global one).
+            using (var model = new SpiralFlow(config.Data.Observed, config.LatentDim, config.Hidden, config.Solver, guided ? config.Guidance : null).Initialise(seed))
             {
-                string name = guided ? SpiralModels.Guided : SpiralModels.Base;
-                torch.manual_seed(seed);                                     // same initialisation for both models
-                using var model = new SpiralFlow(config.Data.Observed, config.LatentDim, config.Hidden, config.Substeps, guided ? config.Guidance : null);
                 model.to(dev);
                 var sw = Stopwatch.StartNew();
                 var losses = Train(model, trainT, config, seed, guided, name, progress);
                 double seconds = sw.Elapsed.TotalSeconds;
-                var (row, trace) = Evaluate(model, testT, config, name, seed, seconds, losses, keepTrace: figures is null);
+                var (row, trace) = Evaluate(model, testT, config, name, seed, seconds, losses, keepTrace: keepFigures);
                 rows.Add(row);
                 if (trace is not null) traces.Add(trace);
             }
-            figures ??= FigureData(config, test, seed, traces);
         }
-        var summary = rows.GroupBy(r => r.Model).Select(Summarise).ToList();
-        return new SpiralsReport(config, rows, summary, figures!, wall.Elapsed.TotalSeconds);
+        return (rows, keepFigures ? FigureData(config, test, seed, traces) : null);
     }
+
+    /// <summary>Per-model mean and std over seeds of <paramref name="rows"/>.</summary>
+    public static IReadOnlyList<SpiralsSummary> Summarise(IEnumerable<SpiralsRow> rows) => rows.GroupBy(r => r.Model).Select(SummariseModel).ToList();
 
     /// <summary>
     /// Trains <paramref name="model"/>: Adam, cosine-decayed learning rate (to 10 %), MSE to the noisy observations at
@@ -131,6 +152,10 @@ public static class SpiralsExperiment
         double interp = SpiralMetrics.Mse(roll.Outputs, test.Clean, test.Kinds, PointKind.Interpolation);
         double extrap = SpiralMetrics.Mse(roll.Outputs, test.Clean, test.Kinds, PointKind.Extrapolation);
         double heldOut = SpiralMetrics.Mse(roll.Outputs, test.Clean, test.Kinds, null);
+        // The trained model's own solver error: the same rollout with a step four times smaller, compared at the
+        // held-out stamps (near 0 when the solver is not the bottleneck for the learned field either).
+        var fine = model.Rollout(prefix, test.Times, test.Noisy, observedMask, solver: FinerSolver(model.Solver));
+        double solverError = SpiralMetrics.Mse(roll.Outputs, fine.Outputs, test.Kinds, null);
         var grid = Grid(config.GridPoints, test.Times.device);                                          // (G)
         var gridTimes = grid.unsqueeze(0).expand(test.Count, -1);                                        // (B, G)
         var dense = DenseRollout(model, test, prefix, gridTimes);
@@ -139,7 +164,7 @@ public static class SpiralsExperiment
         double outCurv = SpiralMetrics.MeanSquaredCurvature(dense.Outputs);
         int tail = Math.Max(1, losses.Length / 10);
         var row = new SpiralsRow(name, seed, interp, extrap, heldOut, step, curvature, curvature / step, outCurv, trainSeconds, losses.TakeLast(tail).Average(),
-            StepsTo(losses, config.ConvergenceLoss));
+            StepsTo(losses, config.ConvergenceLoss), solverError);
         SpiralsModelTrace? trace = null;
         if (keepTrace)
         {
@@ -179,6 +204,13 @@ public static class SpiralsExperiment
         return new FlowRollout(outputs.MoveToOuterDisposeScope(), latents.MoveToOuterDisposeScope());
     }
 
+    /// <summary>The solver with a step four times smaller (one step per gap becomes steps of at most 1/128).</summary>
+    public static OdeSolverConfig FinerSolver(OdeSolverConfig solver)
+    {
+        ArgumentNullException.ThrowIfNull(solver);
+        return double.IsFinite(solver.MaxStep) ? solver with { MaxStep = solver.MaxStep / 4 } : solver with { MaxStep = 0.25 / 32 };
+    }
+
     /// <summary>The regular evaluation grid t_i = i / G, i = 1..G.</summary>
     public static Tensor Grid(int points, Device? device = null) =>
         torch.linspace(1.0 / points, 1.0, points, dtype: float32, device: device ?? CPU);
@@ -191,7 +223,7 @@ public static class SpiralsExperiment
             SpiralMetrics.Mse(pred, testT.Clean, testT.Kinds, PointKind.Interpolation),
             SpiralMetrics.Mse(pred, testT.Clean, testT.Kinds, PointKind.Extrapolation),
             SpiralMetrics.Mse(pred, testT.Clean, testT.Kinds, null),
-            double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+            double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
     }
 
     private static SpiralsFigureData FigureData(SpiralsConfig config, SpiralSet test, int seed, List<SpiralsModelTrace> traces)
@@ -215,7 +247,7 @@ public static class SpiralsExperiment
         return new SpiralsFigureData(seed, grid, clean, observed, heldOut, config.Data.PrefixEnd, traces);
     }
 
-    private static SpiralsSummary Summarise(IGrouping<string, SpiralsRow> g)
+    private static SpiralsSummary SummariseModel(IGrouping<string, SpiralsRow> g)
     {
         MeanStd S(Func<SpiralsRow, double> f)
         {

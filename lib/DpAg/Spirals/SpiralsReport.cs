@@ -32,9 +32,11 @@ public static class SpiralModels
 /// <param name="StepsToLoss">First step at which the 25-step moving average of the training loss reaches
 /// <see cref="SpiralsConfig.ConvergenceLoss"/> (NaN if never): the paper's "fewer epochs" claim. It is the total loss, so
 /// with a contrastive weight the InfoNCE term is included and the level is usually not reached.</param>
+/// <param name="SolverError">MSE at the held-out stamps between the model's rollout with its solver and with a step four
+/// times smaller: the trained model's own integration error (NaN for the trivial baseline).</param>
 public sealed record SpiralsRow(string Model, int Seed, double InterpMse, double ExtrapMse, double HeldOutMse,
     double LatentStep, double LatentCurvature, double LatentCurvatureRatio, double OutputCurvature, double TrainSeconds, double FinalTrainLoss,
-    double StepsToLoss);
+    double StepsToLoss, double SolverError);
 
 /// <summary>Mean and sample standard deviation over seeds.</summary>
 /// <param name="Mean">Mean.</param>

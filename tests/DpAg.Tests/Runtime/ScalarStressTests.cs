@@ -141,4 +141,25 @@ public sealed class ScalarStressTests(ITestOutputHelper output) : IDisposable
         GcStress.Run(() => stressed = LockstepRunner.Evaluate(new PolicyActor(policy, torch.CPU, 7), config));
         Assert.Equal(calm.Episodes.Select(e => e.MaxCoverage), stressed!.Episodes.Select(e => e.MaxCoverage));
     }
+    [Fact]
+    public void SpiralsSeedWithRk4AndTheGuidedVjpSurvivesAndMatchesAnUnstressedRun()
+    {
+        Torch.Init();
+        var config = DpAg.Spirals.SpiralsConfig.Ci with
+        {
+            Data = DpAg.Spirals.SpiralsConfig.Ci.Data with { TrainCount = 16, TestCount = 8 },
+            Steps = GcStress.Scale == 1 ? 6 : 20 * GcStress.Scale,
+            BatchSize = 8,
+            GridPoints = 12,
+            FigureTrajectories = 2,
+            ContrastiveWeight = 0.1,
+            Solver = DpAg.Spirals.OdeSolverConfig.Rk4Grid with { MaxStep = 0.1 },
+        };
+        var calm = DpAg.Spirals.SpiralsExperiment.RunSeed(config, 3, keepFigures: false).Rows;
+        IReadOnlyList<DpAg.Spirals.SpiralsRow> stressed = [];
+        long forced = GcStress.Run(() => stressed = DpAg.Spirals.SpiralsExperiment.RunSeed(config, 3, keepFigures: false).Rows);
+        output.WriteLine($"spirals: {config.Steps} steps of both flows under {forced} forced collections");
+        Assert.Equal(calm.Select(r => r.HeldOutMse), stressed.Select(r => r.HeldOutMse));
+        Assert.Equal(calm.Select(r => r.FinalTrainLoss), stressed.Select(r => r.FinalTrainLoss));
+    }
 }

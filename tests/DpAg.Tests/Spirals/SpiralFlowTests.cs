@@ -11,7 +11,7 @@ public class SpiralFlowTests
     private static SpiralFlow Model(FlowGuidanceConfig? guidance, long seed = 11)
     {
         torch.manual_seed(seed);
-        var model = new SpiralFlow(K, D, H, substeps: 2, guidance);
+        var model = new SpiralFlow(K, D, H, OdeSolverConfig.Rk4Grid with { MaxStep = 0.1 }, guidance);
         model.to(float64);
         return model;
     }
@@ -113,7 +113,7 @@ public class SpiralFlowTests
         using var scope = torch.NewDisposeScope();
         var config = FlowGuidanceConfig.Paper with { Gamma = 0.7, Sign = -1 };
         torch.manual_seed(3);
-        using var model = new SpiralFlow(K, D, H, substeps: 1, config);
+        using var model = new SpiralFlow(K, D, H, OdeSolverConfig.EulerPerGap, config);
         model.to(float64);
         var prefix = torch.rand(2, K, 3, dtype: float64);
         var times = torch.tensor(new double[] { 0.3, 0.2 }, dtype: float64).reshape(2, 1);
@@ -158,7 +158,7 @@ public class DenseRolloutTests
         var (_, test) = SpiralDataset.Generate(data, 0);
         using var t = test.ToTensors();
         torch.manual_seed(4);
-        using var model = new SpiralFlow(4, 6, 16, 1, FlowGuidanceConfig.PrefixResidualCorrection with { Gamma = 2 });
+        using var model = new SpiralFlow(4, 6, 16, OdeSolverConfig.Rk4Grid, FlowGuidanceConfig.PrefixResidualCorrection with { Gamma = 2 });
         using var noGrad = torch.no_grad();
         var prefix = t.EncoderInput();
         var grid = SpiralsExperiment.Grid(20).unsqueeze(0).expand(3, -1);
