@@ -143,8 +143,8 @@ public static class KitBenchmarks
     public static IReadOnlyList<SamplerCoverage> SamplerCoverages(string runDir, (SamplerKind Kind, int Steps)[] samplers, int episodes, Device device, IProgress<string>? progress = null)
     {
         // The checkpoint chosen on validation seeds when the run kept one, else the latest.
-        var (policy, spec, checkpoint) = PolicyRuns.LoadTrained(runDir, device, ValidationLog.ReadBest(runDir) is null ? "latest" : "best");
-        using var _ = policy;
+        string checkpoint = ValidationLog.ReadBest(runDir) is null ? "latest" : "best";
+        var spec = PolicySpec.Load(Path.Combine(runDir, PolicySpec.FileName));
         var config = PushTEvalConfig.For(spec.Config.Policy) with { Episodes = episodes };
         var results = new List<SamplerCoverage>();
         // A policy trained on a scaled target (the released DP-AG: noise / 0.4) is also sampled with the output rescaled.
@@ -154,12 +154,10 @@ public static class KitBenchmarks
             runsToDo.AddRange(samplers.Select(s => (s.Kind, s.Steps, Scale: 1.0 / targetScale)));
         foreach (var (kind, steps, scale) in runsToDo)
         {
-            policy.Sampler = spec.Config.Policy.CreateScheduler(kind, steps);
-            policy.InferenceSteps = steps;
-            policy.InferenceNoiseScale = scale;
-            var eval = LockstepRunner.Evaluate(new PolicyActor(policy, device, seed: 0), config);
+            var evaluated = CheckpointEvaluation.Evaluate(runDir, checkpoint, device, new SamplingSettings(kind, steps, scale), config);
+            var eval = evaluated.Result;
             string name = $"{kind.ToString().ToUpperInvariant()} {steps}" + (scale == 1.0 ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $", output x{scale:0.##}"));
-            var row = new SamplerCoverage(name, spec.Name, checkpoint.Step, episodes,
+            var row = new SamplerCoverage(name, spec.Name, evaluated.Checkpoint.Step, episodes,
                 eval.MeanScore, eval.MeanMaxCoverage, eval.SuccessRate, eval.Elapsed.TotalSeconds);
             progress?.Report($"{row.Sampler}: score {row.Score:F3}, {row.Seconds:F0} s");
             results.Add(row);

@@ -82,17 +82,11 @@ public static class ShippedPolicy
     /// </summary>
     public static CheckResult Check(string dir, TorchSharp.torch.Device? device = null)
     {
-        var (policy, spec, _) = PolicyRuns.LoadTrained(dir, device, "best");
-        using (policy)
-        {
-            double scale = TrainBudget.ConsistentNoiseScale(spec);
-            policy.Sampler = spec.Config.Policy.CreateScheduler(SamplerKind.Ddim, CheckInferenceSteps);
-            policy.InferenceSteps = CheckInferenceSteps;
-            policy.InferenceNoiseScale = scale;
-            var config = PushTEvalConfig.For(spec.Config.Policy) with { Episodes = CheckEpisodes };
-            var result = LockstepRunner.Evaluate(new PolicyActor(policy, device ?? TorchSharp.torch.CPU, 0), config);
-            return new CheckResult(config.Episodes, config.FirstSeed, "ddim", CheckInferenceSteps, scale, result.MeanScore, result.SuccessRate);
-        }
+        var spec = PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName));
+        double scale = TrainBudget.ConsistentNoiseScale(spec);
+        var config = PushTEvalConfig.For(spec.Config.Policy) with { Episodes = CheckEpisodes };
+        var result = CheckpointEvaluation.Evaluate(dir, "best", device, new SamplingSettings(SamplerKind.Ddim, CheckInferenceSteps, scale), config).Result;
+        return new CheckResult(config.Episodes, config.FirstSeed, "ddim", CheckInferenceSteps, scale, result.MeanScore, result.SuccessRate);
     }
 
     /// <summary>The check stored in a shipped folder's record.</summary>

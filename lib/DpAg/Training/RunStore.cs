@@ -103,8 +103,8 @@ public sealed class RunStore
     {
         var latest = new CheckpointStore(Path.Combine(runDir, "checkpoints")).Latest();
         if (latest is null) return false;
-        var state = JsonSerializer.Deserialize<JsonObject>(File.ReadAllText(Path.Combine(latest.Path, CheckpointStore.CompleteMarker)));
-        return state?["Step"]?.GetValue<long>() >= state?["TotalSteps"]?.GetValue<long>();
+        var state = Trainer.ReadStateFile(latest.Path);
+        return state.Step >= state.TotalSteps;
     }
 
     /// <summary>SHA-256 of the buffer's episode ends and every loaded column's stored bytes (keys in order).</summary>

@@ -448,7 +448,8 @@ public sealed class Trainer : IDisposable
 
     private static TrainState ReadState(CheckpointInfo checkpoint) => ReadStateFile(checkpoint.Path);
 
-    private static TrainState ReadStateFile(string dir)
+    /// <summary>The <c>state.json</c> of checkpoint folder <paramref name="dir"/> (errors name the file).</summary>
+    internal static TrainState ReadStateFile(string dir)
     {
         var path = Path.Combine(dir, CheckpointStore.CompleteMarker);
         try
