@@ -228,29 +228,20 @@ public sealed class Trainer : IDisposable
         if (startStep > 0 && startStep < stopAt)
             console.Message($"Resuming {Policy.Name} from {_lastCheckpoint?.Path} at step {startStep}/{TotalSteps}.");
         Policy.train();
-        // A run killed between a validation step's checkpoint and its validation catches up first.
-        if (_validation is not null && CompletedSteps > 0 && IsValidationStep(CompletedSteps) && !_validation.Has(CompletedSteps)
-            && _lastCheckpoint?.Step == CompletedSteps)
-            Validate(console);
         var stepClock = new Stopwatch();
+        long step = Math.Max(0, CompletedSteps - 1);   // the step a native fault is reported at
         try
         {
+            // A run killed between a validation step's checkpoint and its validation catches up first.
+            if (_validation is not null && CompletedSteps > 0 && IsValidationStep(CompletedSteps) && !_validation.Has(CompletedSteps)
+                && _lastCheckpoint?.Step == CompletedSteps)
+                Validate(console);
             while (CompletedSteps < stopAt)
             {
                 stepClock.Restart();
-                long step = CompletedSteps;
-                MetricsRow row;
-                try
-                {
-                    _options.BeforeStep?.Invoke(step);
-                    row = TrainStep(step);
-                }
-                catch (Exception e) when (e is ExternalException or AccessViolationException or SEHException)
-                {
-                    // libtorch failed inside the step: its half-applied update must not reach a checkpoint.
-                    _metrics.Flush();
-                    throw new TrainingFaultException(step, e, _lastCheckpoint);
-                }
+                step = CompletedSteps;
+                _options.BeforeStep?.Invoke(step);
+                var row = TrainStep(step);
                 CompletedSteps = step + 1;
                 lastLoss = row.Loss;
                 _metrics.Append(row);
@@ -263,29 +254,27 @@ public sealed class Trainer : IDisposable
 
                 bool cancelled = cancellationToken.IsCancellationRequested;
                 bool validate = _validation is not null && IsValidationStep(CompletedSteps);
-                try
+                if (CompletedSteps % _config.CheckpointEvery == 0 || CompletedSteps == stopAt || cancelled || validate)
                 {
-                    if (CompletedSteps % _config.CheckpointEvery == 0 || CompletedSteps == stopAt || cancelled || validate)
-                    {
-                        _trainSeconds += stepClock.Elapsed.TotalSeconds;
-                        stepClock.Restart();
-                        SaveCheckpoint();
-                    }
                     _trainSeconds += stepClock.Elapsed.TotalSeconds;
-                    if (validate) Validate(console);
+                    stepClock.Restart();
+                    SaveCheckpoint();
                 }
-                catch (Exception e) when (e is ExternalException or AccessViolationException or SEHException)
-                {
-                    // The checkpoint is written before validation; a resume validates it if its row is missing.
-                    _metrics.Flush();
-                    throw new TrainingFaultException(step, e, _lastCheckpoint);
-                }
+                _trainSeconds += stepClock.Elapsed.TotalSeconds;
+                if (validate) Validate(console);
                 if (cancelled)
                 {
                     console.Message($"Stopped on request after step {CompletedSteps}; checkpoint {_lastCheckpoint?.Path}.");
                     break;
                 }
             }
+        }
+        catch (Exception e) when (e is ExternalException or AccessViolationException or SEHException)
+        {
+            // libtorch failed in a step, a checkpoint write or a validation: a half-applied update never reaches a
+            // checkpoint (the step's state is not saved), and a checkpoint written before its validation is validated
+            // on resume.
+            throw new TrainingFaultException(step, e, _lastCheckpoint);
         }
         finally
         {
