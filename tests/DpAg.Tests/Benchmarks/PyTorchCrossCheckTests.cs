@@ -14,7 +14,7 @@ namespace DpAg.Tests.Benchmarks;
 
 /// <summary>
 /// The kit against the PyTorch reference (bench/reference/): identical weights and inputs give identical outputs,
-/// losses and gradients within 1e-5 in float32, for DP and for DP-AG with the released-code preset. The kit exports
+/// losses and gradients within float32 rounding (1e-5 of each tensor's largest magnitude, plus 1e-7), for DP and for DP-AG with the released-code preset. The kit exports
 /// its state dicts and the inputs (the training noise and steps are drawn here from the same generator the policy
 /// will use, so nothing depends on the two libraries' random streams), /usr/bin/python3 computes, the kit compares.
 /// The guided latent and prediction are compared too (<see cref="ActionGuidedDiffusionPolicy.ContrastivePair"/>).
@@ -22,7 +22,10 @@ namespace DpAg.Tests.Benchmarks;
 /// </summary>
 public class PyTorchCrossCheckTests(ITestOutputHelper output)
 {
-    private const double Tolerance = 1e-5;
+    // Float32 rounding grows with a tensor's magnitude, so the bound is relative to its scale; an absolute-only 1e-5 would
+    // pass any gradient whose entries are all below 1e-5, and fail a large loss rounded correctly. Measured: at most 3.5e-6
+    // of the scale on these tensors.
+    private const double RelativeTolerance = 1e-5, AbsoluteTolerance = 1e-7;
     private const int B = 8;
     private const ulong NoiseSeed = 7;
 
@@ -113,8 +116,10 @@ public class PyTorchCrossCheckTests(ITestOutputHelper output)
         Assert.True(py.TryGetValue(name, out var reference), $"PyTorch produced no '{name}'.");
         Assert.Equal(reference!.shape, kit.shape);
         double diff = (kit.detach().to(float64) - reference.to(float64)).abs().max().item<double>();
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: max |kit - PyTorch| = {diff:E2}, max |PyTorch| = {reference.abs().max().item<float>():G4}"));
-        Assert.True(diff <= Tolerance,
-            string.Create(CultureInfo.InvariantCulture, $"{name}: max |kit - PyTorch| = {diff:E2} > {Tolerance:E0} (max |PyTorch| = {reference.abs().max().item<float>():G4})."));
+        double scale = reference.to(float64).abs().max().item<double>();
+        double tolerance = AbsoluteTolerance + RelativeTolerance * scale;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: max |kit - PyTorch| = {diff:E2}, max |PyTorch| = {scale:G4}"));
+        Assert.True(diff <= tolerance,
+            string.Create(CultureInfo.InvariantCulture, $"{name}: max |kit - PyTorch| = {diff:E2} > {tolerance:E2} = {AbsoluteTolerance:E0} + {RelativeTolerance:E0} x max |PyTorch| ({scale:G4})."));
     }
 }

@@ -131,13 +131,27 @@ public class ElboTests
         var l = torch.linalg.cholesky(cov);
         var solved = torch.linalg.solve_triangular(l, y.t(), upper: false);             // L^-1 y
         double logEvidence = -0.5 * (2 * Math.Log(2 * Math.PI) + 2 * torch.log(l.diagonal()).sum().item<double>() + solved.pow(2).sum().item<double>());
+        // The exact posterior: precision I + W^T W / sy^2, mean = covariance W^T y / sy^2. The ELBO's gap to log p(y) is
+        // KL(q || posterior) exactly, so the estimate is checked from both sides, not only for lying below log p(y).
+        var postCov = torch.linalg.inv(torch.eye(3, dtype: ScalarType.Float64) + torch.matmul(w.t(), w) / (Sy * Sy));
+        var postMean = torch.matmul(postCov, torch.matmul(w.t(), y.t())).t() / (Sy * Sy);            // (1, 3)
+        var postPrecision = torch.linalg.inv(postCov);
+        double KlToPosterior(Tensor muQ, Tensor lvQ)
+        {
+            var d = (postMean - muQ).t();                                                              // (3, 1)
+            return 0.5 * ((postPrecision.diagonal() * lvQ.exp()[0]).sum().item<double>()
+                          + torch.matmul(d.t(), torch.matmul(postPrecision, d)).item<double>() - 3
+                          + torch.linalg.slogdet(postCov).Item2.item<double>() - lvQ.sum().item<double>());
+        }
         var zeros = torch.zeros(1, 3, dtype: ScalarType.Float64);
         foreach (var (muQ, lvQ) in new[] { (zeros, zeros), (0.3 * Randn(1, 3), -0.5 + 0 * zeros), (Randn(1, 3), Randn(1, 3)) })
         {
             using var gen = new Generator(seed: 9);
             var est = Elbo.MonteCarlo(z => torch.matmul(z, w.t()), y, torch.tensor(Math.Log(Sy * Sy), dtype: ScalarType.Float64), muQ, lvQ, zeros, zeros, 20_000, gen);
-            double elbo = est.Value.item<double>(), se = est.StandardError.item<double>();
-            Assert.True(elbo < logEvidence + 5 * se, $"ELBO {elbo} +- {se} above log p(y) {logEvidence}");
+            double elbo = est.Value.item<double>(), se = est.StandardError.item<double>(), gap = KlToPosterior(muQ, lvQ);
+            Assert.True(gap > 0.05, $"the test needs a visible gap, got {gap}");
+            Assert.True(elbo + 5 * se < logEvidence, $"ELBO {elbo} +- {se} is not below log p(y) {logEvidence}");
+            Assert.True(Math.Abs(logEvidence - elbo - gap) < 5 * se, $"log p(y) - ELBO = {logEvidence - elbo}, KL(q || posterior) = {gap}, se {se}");
         }
     }
 }

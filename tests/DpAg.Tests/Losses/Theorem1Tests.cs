@@ -79,6 +79,8 @@ public class Theorem1Tests
             foreach (double tau in new[] { 0.1, 0.8 })
             {
                 var check = Theorem1.Measure(eps, epsGuided, tau);
+                // Above ln(B - 1) the bound is below -1 and holds for any vectors: the check would be empty.
+                Assert.True(Theorem1.IsInformative(8, check.Loss), $"gamma {gamma}, tau {tau}: loss {check.Loss} leaves the bound uninformative");
                 Assert.True(check.MeanPositiveCosine >= check.CosineLowerBound - 1e-12, $"gamma {gamma}, tau {tau}: {check}");
                 Assert.Equal(2 - 2 * check.MeanPositiveCosine, check.MeanSquaredUnitDistance, 1e-12);
             }
@@ -101,6 +103,7 @@ public class Theorem1Tests
             Tensor u, v;
             using (torch.no_grad()) (u, v) = (p.Forward(trajectory[k]), p.Forward(trajectory[k + 1]));
             var check = Theorem1.Measure(u, v, 0.8);
+            Assert.True(Theorem1.IsInformative(6, check.Loss), $"step {k}: loss {check.Loss} leaves the bound uninformative");
             Assert.True(check.MeanPositiveCosine >= check.CosineLowerBound - 1e-12, $"step {k}: {check}");
             Assert.Equal(2 - 2 * check.MeanPositiveCosine, check.MeanSquaredUnitDistance, 1e-12);
         }

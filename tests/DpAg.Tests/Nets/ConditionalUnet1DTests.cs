@@ -141,6 +141,18 @@ public class ConditionalUnet1DTests
         Torch.Init();
         using var scope = torch.NewDisposeScope();
         using var net = new ConditionalUnet1D(Small with { GlobalCondDim = 0 });
-        Assert.Equal(new long[] { 2, 8, 2 }, net.forward(torch.randn(2, 8, 2), torch.tensor(new long[] { 1, 2 }), null).shape);
+        net.eval();
+        var x = torch.randn(1, 8, 2).expand(2, 8, 2).contiguous();                   // one input, twice
+        using var noGrad = torch.no_grad();
+        var sameStep = net.forward(x, torch.tensor(new long[] { 5, 5 }), null);
+        Assert.Equal(new long[] { 2, 8, 2 }, sameStep.shape);
+        // Same input and step: the same output, and the same as alone in a batch (nothing else, no other sample, conditions it).
+        Assert.True((sameStep[0] - sameStep[1]).abs().max().item<float>() == 0, "two identical rows gave different outputs");
+        var alone = net.forward(x[..1], torch.tensor(new long[] { 5 }), null);
+        Assert.True((alone[0] - sameStep[0]).abs().max().item<float>() < 1e-6, "a row's output depends on the other rows of the batch");
+        // Another step: a different output, so the step embedding does condition the network.
+        var otherStep = net.forward(x, torch.tensor(new long[] { 5, 60 }), null);
+        double change = (otherStep[1] - otherStep[0]).abs().max().item<float>();
+        Assert.True(change > 1e-4, $"changing the step from 5 to 60 changed the output by only {change}");
     }
 }
