@@ -13,7 +13,7 @@ public enum PushTObservation
 }
 
 /// <summary>
-/// Push-T dataset settings; defaults are the reference configs (pusht.md "Windows" and "Split"): horizon 16,
+/// Push-T dataset settings; defaults are the reference configs (docs/pusht.md "Windows" and "Split"): horizon 16,
 /// 2 obs steps, 8 action steps, val_ratio 0.02, max_train_episodes 90, seed 42.
 /// </summary>
 /// <param name="Observation">Keypoint (low-dim) or image observations.</param>

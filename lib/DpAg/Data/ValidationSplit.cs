@@ -4,7 +4,7 @@ namespace DpAg.Data;
 /// The reference train/validation episode split (diffusion_policy/common/sampler.py <c>get_val_mask</c> and
 /// <c>downsample_mask</c>), reproduced bit for bit with numpy's <c>default_rng(seed)</c> (PCG64) and
 /// <c>Generator.choice(replace=False)</c>. Push-T (206 episodes, seed 42, val_ratio 0.02, max_train_episodes 90)
-/// gives validation [18, 90, 134, 157] and the 90 training episodes listed in pusht.md.
+/// gives validation [18, 90, 134, 157] and the 90 training episodes listed in docs/pusht.md.
 /// </summary>
 public sealed class ValidationSplit
 {

@@ -2,7 +2,7 @@ namespace DpAg.Diffusion;
 
 /// <summary>
 /// Settings of <see cref="DdimScheduler"/>. Defaults follow Diffusion Policy's DDIM configs (real-stanford
-/// diffusion_policy, docs/design pusht.md): 100 training steps, <c>squaredcos_cap_v2</c>, epsilon prediction, x_0
+/// diffusion_policy, docs/pusht.md): 100 training steps, <c>squaredcos_cap_v2</c>, epsilon prediction, x_0
 /// clipped to [-1, 1], <c>set_alpha_to_one = true</c>, <c>steps_offset = 0</c>, eta 0 (deterministic).
 /// </summary>
 /// <param name="NumTrainTimesteps">N, training diffusion steps (diffusion_policy: 100).</param>
@@ -16,7 +16,7 @@ namespace DpAg.Diffusion;
 /// (diffusers <c>set_alpha_to_one</c>, diffusion_policy: true); false uses abar_0.</param>
 /// <param name="StepsOffset">Added to every inference timestep (diffusers <c>steps_offset</c>, diffusion_policy: 0).</param>
 /// <param name="Eta">eta of Song et al. 2021 eq. 16: 0 is deterministic DDIM, 1 gives DDPM's variance (diffusers default 0).</param>
-/// <param name="NumInferenceSteps">Inference steps set at construction (docs/design pusht.md: 8-16 is the fast sampler; 16 here).</param>
+/// <param name="NumInferenceSteps">Inference steps set at construction (docs/pusht.md: 8-16 is the fast sampler; 16 here).</param>
 public sealed record DdimSchedulerConfig(
     int NumTrainTimesteps = 100,
     BetaScheduleKind BetaSchedule = BetaScheduleKind.SquaredCosCapV2,

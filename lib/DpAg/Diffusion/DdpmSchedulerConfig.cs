@@ -2,7 +2,7 @@ namespace DpAg.Diffusion;
 
 /// <summary>
 /// Settings of <see cref="DdpmScheduler"/>. Defaults are Diffusion Policy's Push-T recipe (real-stanford
-/// diffusion_policy configs, docs/design pusht.md): 100 training steps, <c>squaredcos_cap_v2</c>, epsilon prediction,
+/// diffusion_policy configs, docs/pusht.md): 100 training steps, <c>squaredcos_cap_v2</c>, epsilon prediction,
 /// x_0 clipped to [-1, 1], 100 inference steps.
 /// </summary>
 /// <param name="NumTrainTimesteps">N, training diffusion steps (diffusion_policy: 100).</param>

@@ -12,7 +12,7 @@ namespace DpAg.Diffusion;
 /// alphas = 1 - betas and a float32 <c>torch.cumprod</c>), so that a checkpoint trained with diffusers sees the same
 /// numbers. The double arrays hold exactly those float32 values. The class holds no tensors: each
 /// <c>...Tensor</c> method returns a fresh tensor owned by the caller's dispose scope.
-/// Check values for N = 100 with <see cref="BetaScheduleKind.SquaredCosCapV2"/> (docs/design pusht.md):
+/// Check values for N = 100 with <see cref="BetaScheduleKind.SquaredCosCapV2"/> (docs/pusht.md):
 /// beta_0 = 6.3128e-4, beta_99 = 0.999, abar_0 = 0.99936873, abar_49 = 0.49384353, abar_99 = 2.4285e-7.
 /// </remarks>
 public sealed class NoiseSchedule

@@ -4,7 +4,7 @@ namespace DpAg.Envs;
 /// Bit-exact port of numpy's legacy <c>np.random.RandomState(seed)</c> for the draws Push-T uses: MT19937 seeded with
 /// <c>init_genrand(seed)</c> and standard tempering, <c>randint</c> (masked rejection, high exclusive), <c>rand</c>
 /// (53-bit <c>random_sample</c>) and <c>randn</c> (polar Box-Muller with the second value cached, like numpy's
-/// <c>legacy_gauss</c>). Check values (docs pusht.md): seed 0 gives first u32 2357136044.
+/// <c>legacy_gauss</c>). Check values (docs/pusht.md): seed 0 gives first u32 2357136044.
 /// </summary>
 public sealed class NumpyRandomState
 {

@@ -1,6 +1,6 @@
 namespace DpAg.Envs;
 
-/// <summary>Settings of a <see cref="PushTEnv"/>. Defaults reproduce the reference Push-T (docs pusht.md).</summary>
+/// <summary>Settings of a <see cref="PushTEnv"/>. Defaults reproduce the reference Push-T (docs/pusht.md).</summary>
 public sealed record PushTConfig
 {
     /// <summary>Legacy reset placement (block position, then angle about the COG), as the evaluation protocol uses. Default true.</summary>
@@ -31,7 +31,7 @@ public sealed record PushTConfig
 }
 
 /// <summary>
-/// The Dynamic Push-T disturbance (a reconstruction; docs pusht.md "Dynamic Push-T"): an orange ball that moves at a constant
+/// The Dynamic Push-T disturbance (a reconstruction; docs/pusht.md "Dynamic Push-T"): an orange ball that moves at a constant
 /// speed, reflects specularly off the walls, the agent and the T, and knocks the T when it hits it.
 /// Reconstruction choice: the ball is a KINEMATIC Chipmunk circle. Chipmunk resolves ball-T contacts with the ball as an
 /// infinite-mass pusher (so the T is knocked, quasi-statically, like the agent pushes it); after any substep in which the

@@ -4,7 +4,7 @@ namespace DpAg.Envs;
 
 /// <summary>
 /// The Push-T simulator on Chipmunk2D 7.0.3 (the engine pymunk 6.2.1 wraps), built with the same Chipmunk calls in the same
-/// order as the reference <c>PushTEnv</c> (docs pusht.md): gravity 0, damping 0, Chipmunk defaults (10 iterations, slop 0.1,
+/// order as the reference <c>PushTEnv</c> (docs/pusht.md): gravity 0, damping 0, Chipmunk defaults (10 iterations, slop 0.1,
 /// bias (1-0.1)^60); four static wall segments of radius 2; a kinematic agent circle of radius 15; a dynamic T of mass 1,
 /// moment 3000 and centre of gravity (0, 45); one (0, 0) collision handler whose post-solve counts contact points.
 /// A step runs 10 substeps of dt = 0.01, each first applying the agent's PD law v += (100 (a - p) - 20 v) dt.

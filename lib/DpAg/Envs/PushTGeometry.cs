@@ -1,7 +1,7 @@
 namespace DpAg.Envs;
 
 /// <summary>
-/// Push-T geometry shared by the simulator, the renderer and planners (docs pusht.md, "Environment"): the T's two boxes,
+/// Push-T geometry shared by the simulator, the renderer and planners (docs/pusht.md, "Environment"): the T's two boxes,
 /// its keypoints, the goal pose and the exact coverage (area of intersection with the goal T / 6300).
 /// Coordinates are pixels with y pointing down; a pose is (x, y, angle) of the T's ORIGIN (middle of the bar's outer edge).
 /// </summary>
@@ -34,7 +34,7 @@ public static class PushTGeometry
     /// <summary>The stem, x in [-15, 15], y in [30, 120], in upstream vertex order (body frame).</summary>
     public static readonly (double X, double Y)[] Stem = [(-15, 30), (-15, 120), (15, 120), (15, 30)];
 
-    /// <summary>The nine keypoints of the T in its body frame (docs pusht.md), in observation order.</summary>
+    /// <summary>The nine keypoints of the T in its body frame (docs/pusht.md), in observation order.</summary>
     public static readonly (double X, double Y)[] LocalKeypoints =
     [
         (9.269787, 90.040974), (-60.983472, -1.186730), (60.912756, -1.393364),

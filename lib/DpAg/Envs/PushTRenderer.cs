@@ -16,7 +16,7 @@ public sealed record PushTFrame(
     (double X, double Y)? Action);
 
 /// <summary>
-/// Draws Push-T like the reference (pygame + pymunk debug draw; docs pusht.md "Rendering") on a 512 x 512 SkiaSharp canvas
+/// Draws Push-T like the reference (pygame + pymunk debug draw; docs/pusht.md "Rendering") on a 512 x 512 SkiaSharp canvas
 /// without anti-aliasing (pygame draws hard edges; vertices are rounded to whole pixels like <c>to_pygame</c>), then resizes
 /// bilinearly (OpenCV <c>INTER_LINEAR</c> half-pixel mapping) to the requested size. Draw order follows the space's shape
 /// order: goal T, walls, agent, T (fill then 2-px outline per box), ball, contact ticks; videos add the action cross.

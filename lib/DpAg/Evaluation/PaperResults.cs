@@ -1,6 +1,6 @@
 namespace DpAg.Evaluation;
 
-/// <summary>One reported number of the DP-AG paper (Wang et al., NeurIPS 2025), as method.md records it.</summary>
+/// <summary>One reported number of the DP-AG paper (Wang et al., NeurIPS 2025), as docs/method.md records it.</summary>
 public sealed record PaperResult(string Benchmark, string Method, double Value, double? Std, string Metric);
 
 /// <summary>The paper's reported results that the kit can be compared with.</summary>

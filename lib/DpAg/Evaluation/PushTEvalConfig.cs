@@ -2,7 +2,7 @@ using DpAg.Envs;
 
 namespace DpAg.Evaluation;
 
-/// <summary>The Push-T evaluation protocol (docs pusht.md "Evaluation protocol"); defaults are the reference values.</summary>
+/// <summary>The Push-T evaluation protocol (docs/pusht.md "Evaluation protocol"); defaults are the reference values.</summary>
 public sealed record PushTEvalConfig
 {
     /// <summary>

@@ -4,7 +4,7 @@ using DpAg.Envs;
 namespace DpAg.Evaluation;
 
 /// <summary>
-/// Runs the Push-T evaluation protocol (docs pusht.md): episodes with seeds FirstSeed.., legacy reset, at most MaxSteps env
+/// Runs the Push-T evaluation protocol (docs/pusht.md): episodes with seeds FirstSeed.., legacy reset, at most MaxSteps env
 /// steps, To observations per policy call (padded with the first at the start), at most Ta executed actions per call, early
 /// stop once done (coverage &gt; 0.95). Episodes run in parallel, each with its own environment and policy instance.
 /// </summary>

@@ -11,7 +11,7 @@ namespace DpAg.Latent;
 public sealed record GuidedLatent(Tensor Latent, Tensor Vjp, Tensor Direction);
 
 /// <summary>
-/// DP-AG's action-guided latent evolution (method.md, Eqs. 2-4 and the released single step), generic in the noise
+/// DP-AG's action-guided latent evolution (docs/method.md M2-M4 and the released single step), generic in the noise
 /// predictor: a predictor is any <c>Func&lt;Tensor, Tensor&gt;</c> from the latent to eps at the current noisy
 /// actions a^k and step k, samples independent.
 /// </summary>
@@ -30,7 +30,7 @@ public sealed record GuidedLatent(Tensor Latent, Tensor Vjp, Tensor Direction);
 /// <code>
 /// var feature = encoder(obs);                                   // (B, To, F), requires grad through the encoder
 /// var (mu, logvar, sigma) = posterior.forward(feature);          // mu = feature (identity head)
-/// var epsPred = unet(noisyActions, k, mu.flatten(1));            // (B, Ta, Da), graph to mu
+/// var epsPred = unet(noisyActions, k, mu.flatten(1));            // (B, T, Da), graph to mu
 /// var guided = ActionGuidedSde.ReleasedStep(epsPred, mu, mu, sigma, keepPredictorGraph: true);
 /// Tensor epsGuided; using (torch.no_grad()) epsGuided = unet(noisyActions, k, guided.Latent.flatten(1));
 /// var terms = DpAgLoss.Compute(epsPred, noise, epsGuided, mu, logvar, feature, DpAgLossConfig.ReleasedCode);
@@ -44,7 +44,7 @@ public static class ActionGuidedSde
     /// <summary>
     /// The guidance direction at a latent: the VJP of eps with respect to z, signed, optionally normalised and detached.
     /// </summary>
-    /// <param name="eps">eps_theta(a^k, z, k), (B, Ta, Da) or any shape, computed from <paramref name="z"/> with grad on.</param>
+    /// <param name="eps">eps_theta(a^k, z, k), (B, T, Da) or any shape, computed from <paramref name="z"/> with grad on.</param>
     /// <param name="z">The latent the prediction was conditioned on, (B, To, F) or (B, ...); must require grad.</param>
     /// <param name="config">Guidance constants (validated here).</param>
     /// <param name="keepPredictorGraph">Keep eps's graph for a later backward (true in training, where the DP loss
@@ -86,7 +86,7 @@ public static class ActionGuidedSde
     /// <summary>
     /// The released code's single step exactly: VJP detached, unit norm per obs step, z_guided = mu + sigma * unit_VJP.
     /// </summary>
-    /// <param name="eps">eps_pred = eps_theta(a^k, feature, k), (B, Ta, Da), with a graph to <paramref name="feature"/>.</param>
+    /// <param name="eps">eps_pred = eps_theta(a^k, feature, k), (B, T, Da), with a graph to <paramref name="feature"/>.</param>
     /// <param name="feature">The encoder feature the model was conditioned on, (B, To, F); requires grad.</param>
     /// <param name="mu">Posterior mean (the feature itself in the released code), (B, To, F).</param>
     /// <param name="sigma">Posterior standard deviation, (B, To, F).</param>

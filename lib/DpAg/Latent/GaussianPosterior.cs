@@ -8,7 +8,7 @@ using static TorchSharp.torch.nn;
 namespace DpAg.Latent;
 
 /// <summary>
-/// The posterior q_phi(z | o) = N(mu(z_t), diag sigma^2(z_t)) over the latent observation feature (method.md,
+/// The posterior q_phi(z | o) = N(mu(z_t), diag sigma^2(z_t)) over the latent observation feature (docs/method.md,
 /// Notation): a mean head and a log-variance head on the encoder feature z_t.
 /// </summary>
 /// <remarks>
@@ -16,10 +16,10 @@ namespace DpAg.Latent;
 /// step: feed (B, To, F) and the heads are shared by the To steps (parameters independent of To, and the same layout
 /// as the released code's per-obs-step VJP normalisation). Feeding the flattened global condition (B, To*F) with
 /// <c>featureDim = To*F</c> also works, with heads that mix the obs steps.</para>
-/// <para>Released code (method.md): mu is the identity on the feature (<c>learnedMean = false</c>, the default here)
+/// <para>Released code (docs/method.md): mu is the identity on the feature (<c>learnedMean = false</c>, the default here)
 /// and log sigma^2 = Linear(feature), clamped to [-10, 2]. The paper writes mu(z_t) as a head: pass
 /// <c>learnedMean = true</c>. The heads keep TorchSharp's default (PyTorch) Linear initialisation. The released
-/// code's state-dict key for the log-variance layer is not recorded in method.md; the kit names them
+/// code's state-dict key for the log-variance layer is not recorded in docs/method.md; the kit names them
 /// <c>mu_head</c> (only when learned) and <c>logvar_head</c>.</para>
 /// </remarks>
 public sealed class GaussianPosterior : Module<Tensor, (Tensor Mu, Tensor LogVar, Tensor Sigma)>

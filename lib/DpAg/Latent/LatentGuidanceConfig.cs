@@ -6,16 +6,15 @@ namespace DpAg.Latent;
 public enum GuidanceForm
 {
     /// <summary>
-    /// The authors' released code: one step, z_guided = mu + sigma * VJP / ||VJP|| (method.md, "What the authors'
-    /// released code does"). Computed by <see cref="ActionGuidedSde.Reparameterise"/> with the released preset.
+    /// The authors' released code: one step, z_guided = mu + sigma * VJP / ||VJP|| (docs/method.md, R). Computed by <see cref="ActionGuidedSde.Reparameterise"/> with the released preset.
     /// </summary>
     ReleasedSingleStep,
 
-    /// <summary>The paper's discretised "VJP reparameterisation" z~ = mu + gamma * sigma * VJP (method.md, Eq. 4).</summary>
+    /// <summary>The paper's discretised "VJP reparameterisation" z~ = mu + gamma * sigma * VJP (docs/method.md M4).</summary>
     PaperReparameterisation,
 
     /// <summary>
-    /// The paper's action-guided SDE dz~ = VJP dt + sigma dW (method.md, Eq. 3), integrated by Euler-Maruyama over
+    /// The paper's action-guided SDE dz~ = VJP dt + sigma dW (docs/method.md M3), integrated by Euler-Maruyama over
     /// the denoising steps (<see cref="ActionGuidedSde.EulerMaruyamaStep"/>).
     /// </summary>
     PaperSde,
@@ -26,7 +25,7 @@ public enum GuidanceForm
 /// runs) and <see cref="Paper"/> (the equations as written). Variants via <c>with { ... }</c>.
 /// </summary>
 /// <remarks>
-/// Symbols (method.md): VJP(a^k, z) = (d eps_theta / d z)^T eps_theta = grad_z 1/2 ||eps_theta||^2 (Eq. 2);
+/// Symbols (docs/method.md): VJP(a^k, z) = (d eps_theta / d z)^T eps_theta = grad_z 1/2 ||eps_theta||^2 (Eq. 2);
 /// gamma = <see cref="Gamma"/>; s = <see cref="Sign"/>; sigma = exp(logvar / 2) from <see cref="GaussianPosterior"/>.
 /// The guidance direction d = s * VJP, or s * VJP / max(||VJP||, epsilon) when <see cref="Normalise"/> is on.
 /// </remarks>
@@ -37,14 +36,13 @@ public sealed record LatentGuidanceConfig
 
     /// <summary>
     /// Step size gamma multiplying the guidance direction. Released code: 1 (z_guided = mu + sigma * unit_VJP, no
-    /// factor; with normalisation gamma is effectively 1 / ||VJP||). Paper: a free per-task constant (method.md, open
-    /// points: "gamma per task"); no value is given, so the preset uses the neutral 1.
+    /// factor; with normalisation gamma is effectively 1 / ||VJP||). Paper: a free per-task constant (docs/method.md, O: "gamma per task"); no value is given, so the preset uses the neutral 1.
     /// </summary>
     public double Gamma { get; init; } = 1.0;
 
     /// <summary>
     /// Sign s of the step: +1 ascends 1/2 ||eps_theta||^2 (the paper's equations as written and the released code,
-    /// both add the VJP); -1 descends it. An open point of method.md, hence an option.
+    /// both add the VJP); -1 descends it. An open point of docs/method.md, hence an option.
     /// </summary>
     public double Sign { get; init; } = 1.0;
 
@@ -53,7 +51,7 @@ public sealed record LatentGuidanceConfig
 
     /// <summary>
     /// Floor of the norm in the normalisation: unit = v / max(||v||, epsilon) (the semantics of PyTorch's
-    /// F.normalize). method.md does not record the released value; 1e-8 is the kit's assumption.
+    /// F.normalize). docs/method.md does not record the released value; 1e-8 is the kit's assumption.
     /// </summary>
     public double NormEpsilon { get; init; } = 1e-8;
 
@@ -82,7 +80,7 @@ public sealed record LatentGuidanceConfig
     /// </summary>
     public double Dt { get; init; } = 1.0;
 
-    /// <summary>The authors' released code (method.md, "What the authors' released code does").</summary>
+    /// <summary>The authors' released code (docs/method.md, R).</summary>
     public static LatentGuidanceConfig ReleasedCode { get; } = new();
 
     /// <summary>The paper's reparameterisation, Eq. 4: raw VJP, gamma = 1 (no value given), no stop-gradient.</summary>

@@ -5,13 +5,13 @@ namespace DpAg.Latent;
 
 /// <summary>
 /// Vector-Jacobian products (d outputs / d inputs)^T v through <c>torch.autograd.grad</c>, validated first because
-/// an error inside TorchSharp's grad aborts the process instead of throwing (platform.md).
+/// an error inside TorchSharp's grad aborts the process instead of throwing (TorchSharp 0.107: a failing native autograd call is not turned into an exception).
 /// </summary>
 /// <remarks>
 /// Batched, per sample: with outputs (B, ...) and inputs (B, ...) the product is grad of sum_b &lt;v_b, outputs_b&gt;
 /// with respect to inputs. When the network treats samples independently (no batch statistics, e.g. no BatchNorm in
 /// training mode) sample b of the result is exactly J_b^T v_b, with J_b the Jacobian of sample b's output with
-/// respect to sample b's input. With v = outputs this is grad_z 1/2 ||eps||^2, DP-AG's VJP force (method.md, Eq. 2).
+/// respect to sample b's input. With v = outputs this is grad_z 1/2 ||eps||^2, DP-AG's VJP force (docs/method.md M2).
 /// <para>What cannot be checked beforehand: a graph already freed by an earlier backward or grad without
 /// retain_graph still aborts the process. Pass <c>retainGraph: true</c> on every pass over a graph but the last.</para>
 /// </remarks>

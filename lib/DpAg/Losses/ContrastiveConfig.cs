@@ -23,18 +23,18 @@ public enum ContrastiveVectors
 }
 
 /// <summary>
-/// Every constant of DP-AG's contrastive loss (method.md, Eq. 6), with presets <see cref="ReleasedCode"/> and
+/// Every constant of DP-AG's contrastive loss (docs/method.md M6), with presets <see cref="ReleasedCode"/> and
 /// <see cref="Paper"/>. Variants via <c>with { ... }</c>.
 /// </summary>
 public sealed record ContrastiveConfig
 {
     /// <summary>Temperature tau of the softmax over cosine similarities. Released code: 0.8. The paper's value is not
-    /// recorded in method.md; its preset keeps 0.8.</summary>
+    /// recorded in docs/method.md; its preset keeps 0.8.</summary>
     public double Temperature { get; init; } = 0.8;
 
     /// <summary>
     /// True: standard cross-entropy, the positive is in the denominator (released code). False: the denominator sums
-    /// over j != i only, the form Theorem 1 uses (method.md, Eq. 6 and 8); that loss can be negative.
+    /// over j != i only, the form Theorem 1 uses (docs/method.md M6 and M8); that loss can be negative.
     /// </summary>
     public bool PositiveInDenominator { get; init; } = true;
 
@@ -56,7 +56,7 @@ public sealed record ContrastiveConfig
     public static ContrastiveConfig ReleasedCode { get; } = new();
 
     /// <summary>The paper's form: positive excluded (Theorem 1), both directions ("cycle"), tau = 0.8 (not given in
-    /// method.md), no stop-gradient.</summary>
+    /// docs/method.md), no stop-gradient.</summary>
     public static ContrastiveConfig Paper { get; } = new()
     {
         PositiveInDenominator = false,

@@ -5,11 +5,11 @@ using static TorchSharp.torch;
 namespace DpAg.Losses;
 
 /// <summary>
-/// The diffusion (denoising) loss L_DP = E || targetScale * eps - eps_theta ||^2 (method.md, Eq. 1).
+/// The diffusion (denoising) loss L_DP = E || targetScale * eps - eps_theta ||^2 (docs/method.md M1).
 /// </summary>
 /// <remarks>
 /// The released code trains on target = noise / 0.4 (targetScale = 2.5) while its sampler treats the network output
-/// as the noise itself; method.md notes this acts as a mode-sharpening (low-temperature) sampler. The paper's form is
+/// as the noise itself; docs/method.md notes this acts as a mode-sharpening (low-temperature) sampler. The paper's form is
 /// targetScale = 1. A sampler that wants the consistent noise must divide the output by targetScale.
 /// </remarks>
 public static class DenoisingLoss

@@ -11,7 +11,7 @@ namespace DpAg.Losses;
 /// <param name="Kl">L_KL, the KL of the posterior to the chosen prior.</param>
 public sealed record DpAgLossTerms(Tensor Total, Tensor Denoising, Tensor Contrastive, Tensor Kl);
 
-/// <summary>Combines DP-AG's three loss terms (method.md, Eq. 7). A pure function of tensors.</summary>
+/// <summary>Combines DP-AG's three loss terms (docs/method.md M7). A pure function of tensors.</summary>
 public static class DpAgLoss
 {
     /// <summary>Computes every term and the weighted total.</summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace DpAg.Losses;
 
 /// <summary>
-/// Weights and choices of DP-AG's total loss L = L_DP + lambda_cont L_cont + lambda_KL L_KL (method.md, Eq. 7), with
+/// Weights and choices of DP-AG's total loss L = L_DP + lambda_cont L_cont + lambda_KL L_KL (docs/method.md M7), with
 /// presets <see cref="ReleasedCode"/> and <see cref="Paper"/>.
 /// </summary>
 public sealed record DpAgLossConfig
@@ -17,7 +17,7 @@ public sealed record DpAgLossConfig
     /// <summary>Prior of the KL term. Released code: N(0, I); paper: N(z_t, I).</summary>
     public KlPrior KlPrior { get; init; } = KlPrior.StandardNormal;
 
-    /// <summary>Reduction of the KL term. Released code: mean over all elements ("mean-reduced", method.md).</summary>
+    /// <summary>Reduction of the KL term. Released code: mean over all elements ("mean-reduced", docs/method.md).</summary>
     public Reduction KlReduction { get; init; } = Reduction.Mean;
 
     /// <summary>Target scale of the denoising loss. Released code: 1 / 0.4; paper: 1.</summary>
@@ -26,11 +26,11 @@ public sealed record DpAgLossConfig
     /// <summary>The contrastive loss constants.</summary>
     public ContrastiveConfig Contrastive { get; init; } = ContrastiveConfig.ReleasedCode;
 
-    /// <summary>The authors' released code (method.md, "What the authors' released code does").</summary>
+    /// <summary>The authors' released code (docs/method.md, R).</summary>
     public static DpAgLossConfig ReleasedCode { get; } = new();
 
     /// <summary>The paper's equations: prior N(z_t, I), target scale 1, paper InfoNCE; weights 1 (the paper's values
-    /// are not recorded in method.md) and the KL mean-reduced like the released code.</summary>
+    /// are not recorded in docs/method.md) and the KL mean-reduced like the released code.</summary>
     public static DpAgLossConfig Paper { get; } = new()
     {
         KlPrior = KlPrior.StaticLatent,

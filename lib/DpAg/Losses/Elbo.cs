@@ -12,7 +12,7 @@ namespace DpAg.Losses;
 public sealed record ElboEstimate(Tensor Value, Tensor ExpectedLogLikelihood, Tensor Kl, Tensor StandardError);
 
 /// <summary>
-/// The variational lower bound of method.md Eq. 5 (the paper's Eq. 12) for a Gaussian likelihood:
+/// The variational lower bound of docs/method.md M5 (the paper's Eq. 12) for a Gaussian likelihood:
 /// log p(y | z_t) >= E_{q(z~)} [ log p(y | z~) ] - KL( q(z~) || p(z~) ), with q and p diagonal Gaussians.
 /// </summary>
 /// <remarks>

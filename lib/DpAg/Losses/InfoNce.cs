@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace DpAg.Losses;
 
 /// <summary>
-/// DP-AG's contrastive loss (method.md, Eq. 6): InfoNCE over a batch of B with cosine similarity and temperature tau.
+/// DP-AG's contrastive loss (docs/method.md M6): InfoNCE over a batch of B with cosine similarity and temperature tau.
 /// The positive of anchor i is candidate i (eps_k and eps~_k of the same sample); the negatives are the other
 /// candidates.
 /// </summary>
@@ -17,7 +17,7 @@ namespace DpAg.Losses;
 public static class InfoNce
 {
     /// <summary>The InfoNCE loss (a scalar): mean over the batch of <see cref="PerSample"/>.</summary>
-    /// <param name="anchors">Static predictions eps_k, (B, Ta, Da) or (B, D).</param>
+    /// <param name="anchors">Static predictions eps_k, (B, T, Da) or (B, D).</param>
     /// <param name="candidates">Evolved predictions eps~_k, shaped like the anchors.</param>
     /// <param name="config">Contrastive constants.</param>
     public static Tensor Loss(Tensor anchors, Tensor candidates, ContrastiveConfig config)
@@ -32,11 +32,11 @@ public static class InfoNce
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         KlDivergence.RequireSameShape(anchors, candidates, nameof(candidates));
-        if (anchors.shape.Length < 2) throw new ArgumentException($"anchors has shape [{string.Join(", ", anchors.shape)}]; expected (B, D) or (B, Ta, Da).", nameof(anchors));
+        if (anchors.shape.Length < 2) throw new ArgumentException($"anchors has shape [{string.Join(", ", anchors.shape)}]; expected (B, D) or (B, T, Da).", nameof(anchors));
         long batch = anchors.shape[0];
         if (batch < 2) throw new ArgumentException($"InfoNCE needs a batch of at least 2 (one positive and one negative); got B = {batch}.", nameof(anchors));
         if (config.Vectors == ContrastiveVectors.PerActionStep && anchors.shape.Length != 3)
-            throw new ArgumentException($"PerActionStep needs (B, Ta, Da) vectors; got [{string.Join(", ", anchors.shape)}].", nameof(anchors));
+            throw new ArgumentException($"PerActionStep needs (B, T, Da) vectors; got [{string.Join(", ", anchors.shape)}].", nameof(anchors));
         using var scope = torch.NewDisposeScope();
         if (config.DetachCandidates) candidates = candidates.detach();
         var sim = CosineSimilarities(anchors, candidates, config.Vectors, config.CosineEpsilon);   // (G, B, B)
@@ -63,7 +63,7 @@ public static class InfoNce
         }
         else
         {
-            a = anchors.permute(1, 0, 2);                       // (B, Ta, Da) -> (Ta, B, Da)
+            a = anchors.permute(1, 0, 2);                       // (B, T, Da) -> (Ta, B, Da)
             c = candidates.permute(1, 0, 2);
         }
         a = a / torch.linalg.norm(a, new long[] { -1 }, keepdim: true).AtLeast(epsilon);

@@ -7,10 +7,10 @@ namespace DpAg.Losses;
 /// <summary>Which prior the KL term of DP-AG pulls the posterior towards.</summary>
 public enum KlPrior
 {
-    /// <summary>N(z_t, I), centred on the static latent (the paper, method.md Eq. 5).</summary>
+    /// <summary>N(z_t, I), centred on the static latent (the paper, docs/method.md M5).</summary>
     StaticLatent,
 
-    /// <summary>N(0, I) (the released code, method.md).</summary>
+    /// <summary>N(0, I) (the released code, docs/method.md).</summary>
     StandardNormal,
 }
 
@@ -46,7 +46,7 @@ public static class KlDivergence
 
     /// <summary>
     /// KL( N(mu, exp(logVar)) || N(priorMean, I) ) = 1/2 sum (exp(logVar) + (mu - priorMean)^2 - 1 - logVar): the
-    /// paper's prior N(z_t, I) with priorMean = z_t (method.md, Eq. 5). Gradients flow into priorMean unless the
+    /// paper's prior N(z_t, I) with priorMean = z_t (docs/method.md M5). Gradients flow into priorMean unless the
     /// caller detaches it.
     /// </summary>
     public static Tensor ToShiftedStandardNormal(Tensor mu, Tensor logVar, Tensor priorMean, Reduction reduction = Reduction.Mean)
@@ -74,7 +74,7 @@ public static class KlDivergence
     /// diffusion sigma, evaluated along one path (Girsanov, discretised):
     /// sum_k 1/2 || (bP_k - bQ_k) / sigma ||^2 dt. Exact for the discretised chains: each step's term is the KL of
     /// the two Gaussian transition kernels N(z + bP dt, sigma^2 dt) and N(z + bQ dt, sigma^2 dt); its expectation
-    /// over paths drawn from P is KL(P || Q) of the whole chain. Not confirmed to be in the paper (method.md, Eq. 5 note).
+    /// over paths drawn from P is KL(P || Q) of the whole chain. Not confirmed to be in the paper (docs/method.md M5).
     /// </summary>
     /// <param name="driftP">Drifts of the first chain along the path, one (B, ...) tensor per step.</param>
     /// <param name="driftQ">Drifts of the second chain at the same states, same count and shapes.</param>

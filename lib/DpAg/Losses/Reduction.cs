@@ -3,7 +3,7 @@ namespace DpAg.Losses;
 /// <summary>How a loss made of per-element terms is reduced to a scalar.</summary>
 public enum Reduction
 {
-    /// <summary>Mean over every element (PyTorch's default; the released code's KL is "mean-reduced", method.md).</summary>
+    /// <summary>Mean over every element (PyTorch's default; the released code's KL is "mean-reduced", docs/method.md).</summary>
     Mean,
 
     /// <summary>Sum over every element.</summary>

@@ -12,7 +12,7 @@ namespace DpAg.Losses;
 public sealed record Theorem1Check(double Loss, double MeanPositiveCosine, double MeanSquaredUnitDistance, double CosineLowerBound);
 
 /// <summary>
-/// Theorem 1 of the paper (method.md, Eq. 8): if L_cont &lt;= alpha (InfoNCE, positive excluded, batch B, temperature
+/// Theorem 1 of the paper (docs/method.md M8): if L_cont &lt;= alpha (InfoNCE, positive excluded, batch B, temperature
 /// tau), then the positive cosine satisfies s+ >= tau ln(B-1) - 1 - tau alpha, hence ||u - v||^2 = 2 - 2 s+
 /// &lt;= 2 (2 - tau ln(B-1) + tau alpha), and with an L-Lipschitz latent update
 /// ||z~^{k+1} - z~^k||^2 &lt;= 2 L^2 (2 - tau ln(B-1) + tau alpha).

@@ -1,7 +1,7 @@
 namespace DpAg.Nets;
 
 /// <summary>
-/// Settings of <see cref="ResNet18Encoder"/>. Defaults are diffusion_policy's Push-T image recipe (docs/design pusht.md):
+/// Settings of <see cref="ResNet18Encoder"/>. Defaults are diffusion_policy's Push-T image recipe (docs/pusht.md):
 /// 96 x 96 images, 84 x 84 crops (random in training, centred in evaluation), GroupNorm with C/16 groups instead of
 /// BatchNorm, spatial softmax with 32 keypoints, a 64-wide feature, agent position (2) appended: 66 per step.
 /// </summary>

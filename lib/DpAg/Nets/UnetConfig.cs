@@ -2,7 +2,7 @@ namespace DpAg.Nets;
 
 /// <summary>
 /// Shape of <see cref="ConditionalUnet1D"/>. Defaults are diffusion_policy's Push-T low-dim U-Net
-/// (docs/design pusht.md: down dims 256/512/1024, step embedding 256, action dim 2, global cond 2 x 20 = 40,
+/// (docs/pusht.md: down dims 256/512/1024, step embedding 256, action dim 2, global cond 2 x 20 = 40,
 /// kernel 5, 8 groups, FiLM scale and bias; 65,783,298 parameters); <see cref="ImagePushT"/> is the image one.
 /// </summary>
 public sealed record UnetConfig

@@ -6,7 +6,7 @@ namespace DpAg.Policies;
 /// <summary>
 /// Configuration of DP-AG: the Diffusion Policy it extends plus every DP-AG constant, named. Two presets:
 /// <see cref="ReleasedCode"/> reproduces the authors' released implementation term by term, <see cref="Paper"/>
-/// follows the paper's equations (method.md). Variants via <c>with { ... }</c>.
+/// follows the paper's equations (docs/method.md). Variants via <c>with { ... }</c>.
 /// </summary>
 public sealed record ActionGuidedConfig
 {

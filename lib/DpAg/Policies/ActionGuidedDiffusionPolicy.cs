@@ -11,7 +11,7 @@ namespace DpAg.Policies;
 /// DP-AG, the Action-Guided Diffusion Policy (Wang et al., NeurIPS 2025): the observation feature becomes a
 /// Gaussian posterior q(z~ | z_t) = N(mu, sigma^2) that the VJP of the noise prediction pushes along,
 /// z~ = mu + gamma sigma VJP with VJP = (d eps_theta / d z)^T eps_theta; a contrastive loss ties eps_theta(a^k, mu)
-/// and eps_theta(a^k, z~) together and a KL keeps the posterior near its prior (method.md, Eqs. 2-7).
+/// and eps_theta(a^k, z~) together and a KL keeps the posterior near its prior (docs/method.md M2-M7).
 /// </summary>
 /// <remarks>
 /// Cost: one training step is a forward with a graph, one backward to the latent only (the VJP; no weight

@@ -7,7 +7,7 @@ namespace DpAg.Policies;
 
 /// <summary>
 /// The Diffusion Policy baseline (Chi et al. 2023): eps_theta(a^k, k, z_t) conditioned on the static observation
-/// feature z_t, trained with L_DP = E || eps - eps_theta(a^k, z_t, k) ||^2 (method.md, Eq. 1).
+/// feature z_t, trained with L_DP = E || eps - eps_theta(a^k, z_t, k) ||^2 (docs/method.md M1).
 /// </summary>
 public sealed class DiffusionPolicy : DiffusionPolicyBase
 {

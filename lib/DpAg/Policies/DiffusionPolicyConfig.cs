@@ -23,7 +23,7 @@ public enum SamplerKind
 
 /// <summary>
 /// Configuration of the Diffusion Policy baseline, shared by DP-AG (<see cref="ActionGuidedConfig.Policy"/>).
-/// Defaults are Diffusion Policy's Push-T low-dim recipe (pusht.md, "Training recipe").
+/// Defaults are Diffusion Policy's Push-T low-dim recipe (docs/pusht.md, "Training recipe").
 /// </summary>
 /// <remarks>
 /// Horizon layout (B batch, T horizon, To obs steps, Ta executed actions, Da action dim):

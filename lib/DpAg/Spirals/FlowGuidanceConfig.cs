@@ -5,7 +5,7 @@ namespace DpAg.Spirals;
 /// <summary>How the VJP direction is scaled before it is applied.</summary>
 public enum VjpNormalisation
 {
-    /// <summary>The paper's form: gamma times the raw VJP (method.md, Eq. 4 with sigma = 1).</summary>
+    /// <summary>The paper's form: gamma times the raw VJP (docs/method.md M4 with sigma = 1).</summary>
     Paper,
 
     /// <summary>The released code's form: gamma times the unit-norm VJP, v / max(||v||, epsilon), per sample.</summary>
@@ -16,7 +16,7 @@ public enum VjpNormalisation
 public enum GuidanceTarget
 {
     /// <summary>
-    /// v = dec(z): the VJP is grad_z 1/2 ||dec(z)||^2, DP-AG's force (method.md, Eq. 2) with the decoder in place of
+    /// v = dec(z): the VJP is grad_z 1/2 ||dec(z)||^2, DP-AG's force (docs/method.md M2) with the decoder in place of
     /// the noise predictor. Applied inside the vector field at every solver step over the whole time span:
     /// dz/dt = f(z) + s * gamma * d(z).
     /// </summary>
@@ -40,7 +40,7 @@ public sealed record FlowGuidanceConfig
     /// <see cref="GuidanceTarget.OutputEnergy"/>, per observation for <see cref="GuidanceTarget.PrefixResidual"/>).</summary>
     public double Gamma { get; init; } = 1.0;
 
-    /// <summary>Sign s of the step: +1 is ascent of 1/2 ||v||^2 as written in the paper (method.md, "open points").</summary>
+    /// <summary>Sign s of the step: +1 is ascent of 1/2 ||v||^2 as written in the paper (docs/method.md, O).</summary>
     public double Sign { get; init; } = 1.0;
 
     /// <summary>Raw VJP (paper) or unit-norm VJP (released code).</summary>

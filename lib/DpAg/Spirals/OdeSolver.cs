@@ -16,7 +16,8 @@ public enum OdeMethod
 }
 
 /// <summary>
-/// How a latent flow is integrated (docs/spirals.md, "Solver"). Default: RK4 on a uniform grid of step at most
+/// How a latent flow is integrated (docs/spirals.md,
+/// "Assumptions of the reconstruction", the solver row). Default: RK4 on a uniform grid of step at most
 /// 1/40 over [0, 1], read at the irregular stamps by cubic Hermite interpolation (fourth-order dense output).
 /// </summary>
 public sealed record OdeSolverConfig

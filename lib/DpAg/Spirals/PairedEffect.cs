@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace DpAg.Spirals;
 
-/// <summary>The three verdicts of docs/spirals.md, "Verdict rule".</summary>
+/// <summary>The three verdicts of docs/spirals.md, "Effects and the verdict rule".</summary>
 public enum Verdict
 {
     /// <summary>The 95 % interval of the paired effect lies in the paper's direction and the estimate is meaningful.</summary>
@@ -78,7 +78,7 @@ public sealed record PairedEffect(int Pairs, double Mean, double Std, double Low
 /// </summary>
 public static class SpiralsVerdict
 {
-    /// <summary>The paper's ratio 0.0052 / 0.0095 = 0.547 (method.md, "Reported results").</summary>
+    /// <summary>The paper's ratio 0.0052 / 0.0095 = 0.547 (docs/method.md, "Reported results").</summary>
     public const double PaperRatio = 0.0052 / 0.0095;
 
     /// <summary>The smallest ratio reduction called meaningful by default: 10 % (ratio 0.90).</summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace DpAg.Spirals;
 
 /// <summary>
-/// The irregular-spirals generator's constants (method.md, the paper's synthetic regression). Each trajectory is a 2-D
+/// The irregular-spirals generator's constants (docs/method.md, the paper's synthetic regression). Each trajectory is a 2-D
 /// spiral x(t) = r(t) (cos theta(t), sin theta(t)) on t in [0, 1], with theta(t) = phase + s * 2 pi * Turns * t
 /// (s = +1 counter-clockwise, -1 clockwise), r(t) = r0 * (1 - Shrink * t), r0 uniform in [RadiusMin, RadiusMax],
 /// phase uniform in [0, 2 pi), observed with Gaussian noise at random (irregular) time stamps.

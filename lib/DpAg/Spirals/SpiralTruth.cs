@@ -6,7 +6,8 @@ namespace DpAg.Spirals;
 
 /// <summary>
 /// The generator's spirals as an autonomous ODE, to measure a solver's numerical floor: the MSE at the held-out stamps
-/// when the true dynamics, started from the true state, are integrated by that solver (docs/spirals.md, "Solver").
+/// when the true dynamics, started from the true state, are integrated by that solver (docs/spirals.md,
+/// "Assumptions of the reconstruction", the solver row).
 /// </summary>
 /// <remarks>
 /// State u = (x, y, c, w) with c = -Shrink r0 (radial speed) and w = +-2 pi Turns (angular speed), both constant:

@@ -4,7 +4,7 @@ using DpAg.Losses;
 namespace DpAg.Spirals;
 
 /// <summary>
-/// The whole irregular-spirals experiment (method.md, "Reported results"): data, both models, training and evaluation.
+/// The whole irregular-spirals experiment (docs/method.md, "Reported results"): data, both models, training and evaluation.
 /// Presets <see cref="Ci"/> (about half a minute on 2 cores) and <see cref="Real"/> (a few minutes); variants via
 /// <c>with { ... }</c>.
 /// </summary>
@@ -19,7 +19,8 @@ public sealed record SpiralsConfig
     /// <summary>Hidden width of encoder, vector field and decoder.</summary>
     public int Hidden { get; init; } = 64;
 
-    /// <summary>How the latent ODE is integrated (default RK4 on a grid of step at most 1/40; docs/spirals.md, "Solver").
+    /// <summary>How the latent ODE is integrated (default RK4 on a grid of step at most 1/40; docs/spirals.md,
+    /// "Assumptions of the reconstruction", the solver row).
     /// <see cref="OdeSolverConfig.EulerPerGap"/> is the kit's first experiment, whose step was the gap between stamps.</summary>
     public OdeSolverConfig Solver { get; init; } = OdeSolverConfig.Rk4Grid;
 

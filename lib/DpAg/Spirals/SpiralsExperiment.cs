@@ -17,7 +17,7 @@ namespace DpAg.Spirals;
 public sealed record SpiralsProgress(string Model, int Seed, int Step, int TotalSteps, double Loss, string Cell = "");
 
 /// <summary>
-/// The irregular-spirals experiment end to end (method.md, "Reported results"): for each seed, generate the data,
+/// The irregular-spirals experiment end to end (docs/method.md, "Reported results"): for each seed, generate the data,
 /// train the Base Flow and the VJP-Guided Flow from the same initialisation on the same batches, evaluate both (and the
 /// trivial baseline) on the held-out trajectories, and keep the first seed's traces for figures.
 /// </summary>

@@ -12,7 +12,7 @@ public static class SpiralModels
     /// <summary>The trivial baseline: linear interpolation of the observed prefix, last value held after it.</summary>
     public const string Trivial = "Trivial (prefix interp., hold last)";
 
-    /// <summary>The paper's reported MSE per model (method.md): 0.0095 base, 0.0052 guided.</summary>
+    /// <summary>The paper's reported MSE per model (docs/method.md): 0.0095 base, 0.0052 guided.</summary>
     public static IReadOnlyDictionary<string, double> PaperMse { get; } = new Dictionary<string, double> { [Base] = 0.0095, [Guided] = 0.0052 };
 }
 

@@ -9,7 +9,7 @@ namespace DpAg.Training;
 /// (k = 0, 1, 2, ... counts earlier updates) the decay is, with s = max(0, k - update_after_step - 1):
 /// <c>decay = 0</c> when s = 0, else <c>clamp(1 - (1 + s / inv_gamma)^-power, min_value, max_value)</c>; then
 /// <c>ema = decay * ema + (1 - decay) * param</c> for trainable parameters, a plain copy for frozen ones.
-/// design/pusht.md's "decay = 1 - (1+s)^-0.75 at step s" is this rule with s = k - 1: the first two updates copy
+/// docs/pusht.md's "decay = 1 - (1+s)^-0.75 at step s" is this rule with s = k - 1: the first two updates copy
 /// the weights (decay 0), the third uses 1 - 2^-0.75.
 /// Buffers are copied from the live model at every update (DP's EMAModel leaves them at their initial values,
 /// which only matters for BatchNorm running statistics; the kit's networks use GroupNorm).

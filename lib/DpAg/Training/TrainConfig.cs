@@ -14,7 +14,7 @@ public enum LrScheduleKind
 
 /// <summary>
 /// Everything that determines the numbers of a training run. Defaults are Diffusion Policy's Push-T recipe
-/// (design/pusht.md, "Training recipe"; the real-stanford configs): AdamW lr 1e-4, betas (0.95, 0.999),
+/// (docs/pusht.md, "Training recipe"; the real-stanford configs): AdamW lr 1e-4, betas (0.95, 0.999),
 /// weight decay 1e-6, cosine schedule with 500 warm-up steps, EMA power 0.75 up to 0.9999, batch 256.
 /// A run folder stores it as <c>config.json</c>; resuming checks that the fields which change the numbers agree.
 /// </summary>

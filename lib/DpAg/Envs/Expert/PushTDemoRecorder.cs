@@ -17,7 +17,7 @@ public sealed record PushTDemoOptions
     /// <summary>Most env steps per episode; an episode that does not reach coverage &gt; 0.95 by then is dropped (default 300, the protocol's).</summary>
     public int MaxSteps { get; init; } = 300;
 
-    /// <summary>Legacy reset placement; false (default) is the data-collection placement (origin exactly at the drawn (x, y), docs pusht.md).</summary>
+    /// <summary>Legacy reset placement; false (default) is the data-collection placement (origin exactly at the drawn (x, y), docs/pusht.md).</summary>
     public bool LegacyReset { get; init; }
 
     /// <summary>Also record 96 x 96 RGB images (<c>data/img</c>, float32 0..255), as the official dataset. Default false (keeps stores small).</summary>
@@ -120,8 +120,8 @@ public sealed record PushTDemoSummary(IReadOnlyList<long> KeptSeeds, IReadOnlyLi
 }
 
 /// <summary>
-/// Records <see cref="PushTExpert"/> demonstrations in the layout of the official Push-T replay buffer (docs pusht.md
-/// "Official dataset"): <c>data/state</c>, <c>data/keypoint</c>, <c>data/action</c>, <c>data/n_contacts</c> (and
+/// Records <see cref="PushTExpert"/> demonstrations in the layout of the official Push-T replay buffer (docs/pusht.md
+/// "Dataset"): <c>data/state</c>, <c>data/keypoint</c>, <c>data/action</c>, <c>data/n_contacts</c> (and
 /// <c>data/img</c> on request), all float32, plus <c>meta/episode_ends</c>. Like the human data, only successful episodes
 /// are kept and each ends at the step whose result has coverage &gt; 0.95. The root <c>.zattrs</c> records how the store was
 /// made, including kept and dropped seeds, so every episode can be regenerated. Deterministic per seed.
@@ -274,7 +274,7 @@ public static class PushTDemoRecorder
     /// <summary>
     /// Runs the expert on exactly <see cref="PushTDemoOptions.Episodes"/> seeds from FirstSeed (in parallel, nothing kept)
     /// and summarises them; with LegacyReset = true, FirstSeed = 100000, Episodes = 50 and MaxSteps = 300 this is the
-    /// evaluation protocol of docs pusht.md (the expert acts every step from the full simulator state). DART noise, when
+    /// evaluation protocol of docs/pusht.md (the expert acts every step from the full simulator state). DART noise, when
     /// set, is executed too (the expert's success under noise).
     /// </summary>
     public static PushTDemoSummary Evaluate(PushTDemoOptions options, CancellationToken cancellationToken = default)

@@ -1,7 +1,7 @@
 namespace DpAg.Envs.Expert;
 
 /// <summary>
-/// A scripted Push-T expert that exploits quasi-static pushing (docs pusht.md "Building an expert"). It repeats three
+/// A scripted Push-T expert that exploits quasi-static pushing (docs/pusht.md "Building an expert"). It repeats three
 /// phases: (1) plan: for contact points every <see cref="PushTExpertConfig.ContactSpacing"/> px along the T's outline and
 /// a few push directions, simulate a short straight push (agent target moving at a speed that shrinks near the goal) on a
 /// private model environment (<see cref="PushTEnv.SetState"/>) and keep the (contact, direction, length) with the lowest

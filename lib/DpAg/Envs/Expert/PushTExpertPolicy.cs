@@ -4,7 +4,7 @@ namespace DpAg.Envs.Expert;
 
 /// <summary>
 /// <see cref="PushTExpert"/> as an <see cref="IEnvPolicy"/> for <see cref="PushTRunner"/> (one action per call). Observations
-/// carry no agent velocity, so the policy tracks it by integrating the agent's PD law (docs pusht.md: per substep
+/// carry no agent velocity, so the policy tracks it by integrating the agent's PD law (docs/pusht.md: per substep
 /// v += (100 (a - p) - 20 v) dt, then p += v dt; the agent path does not depend on contacts) over the actions it returned,
 /// starting from rest at the reset. The runner must execute every returned action (it does: one per call).
 /// </summary>
