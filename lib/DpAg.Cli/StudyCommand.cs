@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using DpAg.Studies;
+using DpAg.Training;
 
 namespace DpAg.Cli;
 
@@ -27,9 +28,10 @@ internal static partial class StudyCommand
         var stopAfter = new Option<string?>("--stop-after") { Description = "Stop with a checkpoint after this long (90s, 45m, 6h) or once each run has this many steps (a number); run again to continue." };
         var retries = new Option<int>("--retries") { Description = "After a native fault in a step, resume from the last checkpoint up to this many times.", DefaultValueFactory = _ => 3 };
         var noFigures = new Option<bool>("--no-figures") { Description = "Report without the PNG figures." };
+        var archive = new Option<string?>("--archive") { Description = "Copy every evaluated cell's run without its weights (results, curves, evaluations; a few hundred kB) into this folder, to commit; read it back with --store FOLDER --report-only." };
         var command = new Command("study", "Run a declarative study (variants x training seeds) in the run store and report paired statistics with verdicts.")
         {
-            study, store, dataset, cell, list, evaluateOnly, trainOnly, report, reportOnly, plan, stopAfter, retries, noFigures,
+            study, store, dataset, cell, list, evaluateOnly, trainOnly, report, reportOnly, plan, stopAfter, retries, noFigures, archive,
         }.WithRuntimeOptions();
         command.SetAction(parse => Commands.Guarded(() =>
         {
@@ -83,6 +85,17 @@ internal static partial class StudyCommand
                     if (!runner.IsEvaluated(c)) stopped = true;
                     Console.WriteLine($"{id.Name}: {(runner.IsEvaluated(c) ? "evaluated" : "partly evaluated")} ({n} new evaluations)");
                 }
+            }
+            if (parse.GetValue(archive) is { } archiveRoot)
+            {
+                int archived = 0;
+                foreach (var c in selected.Select(runner.Resolve).DistinctBy(c => c.RunDir).Where(runner.IsEvaluated))
+                {
+                    if (RunArchive.IsArchive(c.RunDir)) continue;
+                    RunArchive.Export(c.RunDir, archiveRoot);
+                    archived++;
+                }
+                Console.WriteLine($"archive: {archived} evaluated runs copied without weights into {archiveRoot}");
             }
             if (parse.GetValue(report) is { } folder)
             {

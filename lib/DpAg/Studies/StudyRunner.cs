@@ -100,6 +100,7 @@ public sealed class StudyRunner
     public TrainResult Train(StudyCell cell, torch.Device? device, TextWriter log, long? stopAfterSteps = null, int retries = 0,
         CancellationToken cancel = default)
     {
+        RefuseArchive(cell, "trained");
         using var hold = RunStore.Lock(cell.RunDir, log: log);
         for (int attempt = 0; ; attempt++)
         {
@@ -111,6 +112,13 @@ public sealed class StudyRunner
                 log.WriteLine($"dpag study: {cell.Id.Name}: retry {attempt + 1}/{retries}: {e.Message}");
             }
         }
+    }
+
+    private static void RefuseArchive(StudyCell cell, string what)
+    {
+        if (RunArchive.IsArchive(cell.RunDir))
+            throw new InvalidOperationException($"{cell.Id.Name}: {cell.RunDir} is an archive (results without weights) and cannot be {what}; " +
+                "use the run store that trained it, or delete the archived folder to train the cell again.");
     }
 
     /// <summary>The checkpoints the study evaluates in a finished run: every kept one, and best/ when its step is not kept.</summary>
@@ -150,6 +158,7 @@ public sealed class StudyRunner
     public int Evaluate(StudyCell cell, torch.Device? device, TextWriter log, int? threads = null, CancellationToken cancel = default)
     {
         if (!IsTrained(cell)) throw new InvalidOperationException($"{cell.Id.Name}: the run {cell.RunDir} is not finished; train it first (`dpag study --cell {cell.Id.Name}`).");
+        if (MissingEvaluations(cell).Count > 0) RefuseArchive(cell, "evaluated");
         using var hold = RunStore.Lock(cell.RunDir, log: log);
         int done = 0;
         foreach (var (env, sampling, checkpoint, file) in MissingEvaluations(cell))

@@ -51,6 +51,26 @@ public class StudyCliTests
             Assert.Contains("dp/0: evaluated (0 new evaluations)", output);
             Assert.DoesNotContain("dp/0: trained", output);
 
+            // The evaluated runs archived without weights report the same tables from a store of archives alone.
+            string archive = Path.Combine(dir, "archive"), reportArchive = Path.Combine(dir, "report-archive");
+            (code, output, err) = CliRunner.Run([.. common, "--store", storeA, "--report", reportArchive, "--report-only", "--no-figures", "--archive", archive]);
+            Assert.True(code == 0, $"archive failed ({code}): {err}");
+            Assert.Contains("archive: 4 evaluated runs copied without weights", output);
+            Assert.Empty(Directory.GetFiles(archive, "*.bin", SearchOption.AllDirectories));
+            Assert.All(Directory.GetDirectories(archive), run => Assert.True(File.Exists(Path.Combine(run, "metrics-sampled.csv")), run));
+            string fromArchive = Path.Combine(dir, "report-from-archive");
+            (code, output, err) = CliRunner.Run([.. common, "--store", archive, "--report", fromArchive, "--report-only", "--no-figures"]);
+            Assert.True(code == 0, $"report from the archive failed ({code}): {err}");
+            Assert.Contains("4 of 4 cells evaluated", output);
+            foreach (var table in new[] { "cells.csv", "variants.csv", "comparisons.csv", "claims.csv", "convergence.csv", "episodes.csv", "validation.csv" })
+                Assert.Equal(File.ReadAllText(Path.Combine(reportArchive, table)), File.ReadAllText(Path.Combine(fromArchive, table)));
+            // An archive cannot be trained or evaluated again: a study over it says so instead of retraining.
+            string evalDirOfArchive = Directory.GetDirectories(Path.Combine(archive, dp0["last"][^1], "study-eval", "pusht")).Single();
+            File.Delete(Directory.GetFiles(evalDirOfArchive, "step-*.json").First());
+            (code, _, err) = CliRunner.Run([.. common, "--store", archive, "--cell", "dp/0"]);
+            Assert.NotEqual(0, code);
+            Assert.Contains("is an archive (results without weights) and cannot be evaluated", err);
+
             // 2. Another store: stop every run at step 20, then let GNU parallel finish the cells with 2 workers.
             string storeB = Path.Combine(dir, "b"), reportB = Path.Combine(dir, "report-b");
             (code, output, err) = CliRunner.Run([.. common, "--store", storeB, "--stop-after", "20", "--report", reportB, "--no-figures"]);
