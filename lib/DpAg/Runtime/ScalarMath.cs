@@ -24,6 +24,25 @@ public static class ScalarMath
     /// <summary>The number 1 as a scalar that lives as long as the process (e.g. for <c>fill_</c>).</summary>
     public static Scalar One { get; } = 1.ToScalar();
 
+    /// <summary>
+    /// The value of a one-element tensor as a double, read through its data rather than a <see cref="Scalar"/>:
+    /// TorchSharp's <c>Tensor.ToDouble()</c> is <c>ToScalar().ToDouble()</c>, whose temporary scalar a collection can free
+    /// while libtorch reads it (a 20,000-step DP-AG run under the stress harness died of it; the native error there is
+    /// not caught, so the process ends).
+    /// </summary>
+    public static double Value(Tensor t)
+    {
+        if (t.numel() != 1) throw new ArgumentException($"Value needs a one-element tensor; got shape ({string.Join(", ", t.shape)}).", nameof(t));
+        using var scope = torch.NewDisposeScope();
+        var cpu = t.device_type == DeviceType.CPU ? t : t.cpu();
+        return cpu.dtype switch
+        {
+            ScalarType.Float64 => cpu.item<double>(),
+            ScalarType.Float32 => cpu.item<float>(),
+            _ => cpu.to_type(ScalarType.Float64).item<double>(),
+        };
+    }
+
     /// <summary>a + b (elementwise, broadcasting).</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
 

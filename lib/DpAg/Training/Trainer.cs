@@ -297,7 +297,7 @@ public sealed class Trainer : IDisposable
         var output = Policy.ComputeLoss(batch);
         if (output.Loss.numel() != 1)
             throw new ArgumentException($"{Policy.Name}.ComputeLoss returned a loss of shape ({string.Join(", ", output.Loss.shape)}); it must be a scalar.");
-        double loss = output.Loss.detach().ToDouble();
+        double loss = ScalarMath.Value(output.Loss.detach());
         var terms = new Dictionary<string, double>(output.Terms.Count);
         foreach (var (name, value) in output.Terms)
         {
@@ -305,7 +305,7 @@ public sealed class Trainer : IDisposable
                 throw new ArgumentException($"{Policy.Name}.ComputeLoss returned a term named '{name}': use letters, digits, '_', '.', '/' and none of {string.Join(", ", LossOutput.ReservedNames)}.");
             if (value.numel() != 1)
                 throw new ArgumentException($"{Policy.Name}.ComputeLoss returned term '{name}' with shape ({string.Join(", ", value.shape)}); terms must be scalars (reduce with mean()).");
-            terms[name] = value.detach().ToDouble();
+            terms[name] = ScalarMath.Value(value.detach());
         }
         // Terms first: a bad term also spoils the total, and its name says more.
         foreach (var (name, value) in terms) CheckValue(step, name, value, terms, loss);

@@ -166,8 +166,11 @@ public static class ImplicitScalarScan
         if (handle.Kind != HandleKind.MethodDefinition) return false;
         var def = md.GetMethodDefinition((MethodDefinitionHandle)handle);
         var declaring = md.GetTypeDefinition(def.GetDeclaringType());
-        return md.GetString(declaring.Name) == "ScalarExtensionMethods" && md.GetString(def.Name).StartsWith("To", StringComparison.Ordinal)
-               && md.GetString(def.Name).EndsWith("Scalar", StringComparison.Ordinal);
+        string name = md.GetString(def.Name);
+        // 1.5.ToScalar() and friends, and Tensor.ToScalar() (THSTensor_item into a new Scalar), which Tensor.ToDouble(),
+        // ToSingle(), (double)tensor and the other readers call and never dispose.
+        return (md.GetString(declaring.Name) == "ScalarExtensionMethods" && name.StartsWith("To", StringComparison.Ordinal) && name.EndsWith("Scalar", StringComparison.Ordinal))
+               || (md.GetString(declaring.Name) == "Tensor" && name == "ToScalar");
     }
 
     private static bool IsImplicitScalar(MetadataReader md, EntityHandle handle, out string source)

@@ -32,8 +32,8 @@ public class ImplicitScalarTests
         Assert.True(File.Exists(path), $"{path} is not built; build the solution first.");
         var hits = ImplicitScalarScan.Scan(path).Where(h => !AllowList.ContainsKey(h.Method)).ToList();
         Assert.True(hits.Count == 0,
-            $"{assembly}: {hits.Count} methods pass a number where TorchSharp expects a Scalar (make it with ToScalar() in a " +
-            $"using, or use a kept constant; docs/CONTRIBUTING.md, \"Scalars\"):\n  " + string.Join("\n  ", hits));
+            $"{assembly}: {hits.Count} methods make a Scalar nothing keeps alive (pass numbers as ToScalar() in a using or a kept " +
+            $"constant; read a tensor's value with ScalarMath.Value, not ToDouble(); docs/CONTRIBUTING.md, \"Scalars\"):\n  " + string.Join("\n  ", hits));
     }
 
     [Fact]
@@ -52,12 +52,20 @@ public class ImplicitScalarTests
         Assert.Equal(2, planted.Count);
         Assert.Equal("implicit double -> Scalar", planted.Via);
         Assert.DoesNotContain(hits, h => h.Method.EndsWith("+Planted::HalveSafely"));
+        // Reading a value through TorchSharp's ToDouble() makes a Scalar too (Tensor.ToScalar() inside); data reads do not.
+        var read = Assert.Single(hits, h => h.Method.EndsWith("+Planted::Read"));
+        Assert.Contains("ToDouble", read.Via);
+        Assert.DoesNotContain(hits, h => h.Method.EndsWith("+Planted::ReadSafely"));
     }
 
     /// <summary>Never called: compiled only so that the scan has something to find.</summary>
     private static class Planted
     {
         public static Tensor Halve(Tensor x) => x.mul(0.5).add_(x, alpha: 0.25);
+
+        public static double Read(Tensor loss) => loss.ToDouble();
+
+        public static double ReadSafely(Tensor loss) => DpAg.Runtime.ScalarMath.Value(loss);
 
         public static Tensor HalveSafely(Tensor x)
         {
