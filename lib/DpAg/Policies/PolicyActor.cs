@@ -17,11 +17,16 @@ public sealed class PolicyActor : IBatchEnvPolicy
     private readonly Device _device;
     private readonly Generator _generator;
     private readonly long _seed;
+    private readonly InferenceOptions _inference;
 
-    /// <summary>Wraps <paramref name="policy"/>; sampling noise comes from a generator seeded with <paramref name="seed"/>.</summary>
-    public PolicyActor(DiffusionPolicyBase policy, Device? device = null, long seed = 0)
+    /// <summary>
+    /// Wraps <paramref name="policy"/>, sampled as <paramref name="inference"/> says (null: the policy's
+    /// <see cref="DiffusionPolicyBase.DefaultInference"/>); sampling noise comes from a generator seeded with <paramref name="seed"/>.
+    /// </summary>
+    public PolicyActor(DiffusionPolicyBase policy, Device? device = null, long seed = 0, InferenceOptions? inference = null)
     {
         _policy = policy;
+        _inference = inference ?? policy.DefaultInference;
         _device = device ?? torch.CPU;
         _seed = seed;
         _generator = new torch.Generator((ulong)seed, _device);
@@ -40,7 +45,7 @@ public sealed class PolicyActor : IBatchEnvPolicy
     {
         using var scope = torch.NewDisposeScope();
         var obs = ToTensors(histories, _policy.Config, _device);
-        var chunk = _policy.ExecutableActions(_policy.PredictActionChunk(obs, _generator)).to(float64).cpu(); // (B, Ta, Da)
+        var chunk = _policy.ExecutableActions(_policy.PredictActionChunk(obs, _generator, _inference)).to(float64).cpu(); // (B, Ta, Da)
         var values = chunk.data<double>().ToArray();
         int ta = (int)chunk.shape[1], da = (int)chunk.shape[2];
         return Enumerable.Range(0, histories.Count)
