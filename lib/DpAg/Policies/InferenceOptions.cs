@@ -54,8 +54,4 @@ public sealed record InferenceOptions(SamplerKind Sampler, int Steps)
                 $"InferenceOptions.NoiseScale = {NoiseScale}; use a positive finite factor (1 = as trained, 0.4 = undo the released 1/0.4 target)."), nameof(NoiseScale));
         return this;
     }
-
-    /// <summary>"DDIM 16", "DDPM 100 x0.4": the sampler, steps and scale, for reports.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Sampler.ToString().ToUpperInvariant()} {Steps}{(NoiseScale == 1.0 ? "" : $" x{NoiseScale:0.###}")}{(EvolveLatent is { } e ? (e ? ", evolving latent" : ", static latent") : "")}");
 }
