@@ -119,12 +119,12 @@ public static class KitBenchmarks
     public static IReadOnlyList<BenchResult> EvaluationTime(DiffusionPolicyConfig size, int episodes, int maxSteps, int ddimSteps, Device device)
     {
         var config = PushTEvalConfig.For(size) with { Episodes = episodes, MaxSteps = maxSteps };
-        var hold = PushTRunner.Evaluate(_ => new HoldPositionPolicy(size.ActionSteps), config);
+        var hold = PushTRunner.Evaluate(new HoldPositionPolicy(size.ActionSteps), config);
         torch.manual_seed(0);
         using var policy = new DiffusionPolicy(size, SyntheticNormalizer(size));
         policy.to(device);
         policy.eval();
-        var run = LockstepRunner.Evaluate(new PolicyActor(policy, device, seed: 0, InferenceOptions.Ddim(ddimSteps)), config);
+        var run = PushTRunner.Evaluate(new PolicyActor(policy, device, seed: 0, InferenceOptions.Ddim(ddimSteps)), config);
         string what = $"{episodes} episodes x {run.TotalSteps / Math.Max(1, episodes)} steps";
         return
         [

@@ -31,7 +31,7 @@ public sealed record CheckpointEvalResult(PolicySpec Spec, CheckpointInfo Checkp
 
 /// <summary>
 /// The one evaluation path of a run folder's checkpoint (EMA weights) in the simulator, used by <c>dpag eval</c> and by
-/// studies (<see cref="DpAg.Studies.StudyRunner"/>): load, set the sampling, run the protocol in lockstep.
+/// studies (<see cref="DpAg.Studies.StudyRunner"/>): load, run the protocol with the given sampling.
 /// </summary>
 public static class CheckpointEvaluation
 {
@@ -47,7 +47,7 @@ public static class CheckpointEvaluation
         var (policy, spec, info) = PolicyRuns.LoadTrained(runDir, device, checkpoint);
         using var _ = policy;
         var options = inference ?? policy.DefaultInference;
-        var result = LockstepRunner.Evaluate(new PolicyActor(policy, device, seed, options), config, progress);
+        var result = PushTRunner.Evaluate(new PolicyActor(policy, device, seed, options), config, progress);
         return new CheckpointEvalResult(spec, info, checkpoint, options, result);
     }
 

@@ -35,7 +35,7 @@ public static class PushTValidation
     private static ValidationResult Evaluate(DiffusionPolicyBase policy, PushTEvalConfig config, InferenceOptions inference, long seed)
     {
         var device = policy.parameters().First().device;
-        var result = LockstepRunner.Evaluate(new PolicyActor(policy, device, seed, inference), config);
+        var result = PushTRunner.Evaluate(new PolicyActor(policy, device, seed, inference), config);
         return new ValidationResult(result.MeanScore, result.SuccessRate, result.Episodes.Count);
     }
 }

@@ -130,9 +130,9 @@ public sealed class ScalarStressTests(ITestOutputHelper output) : IDisposable
         var policy = (DiffusionPolicyBase)trainer.EmaPolicy!;
         policy.eval();
         var config = new PushTEvalConfig { Episodes = episodes, MaxSteps = 40, MaxDegreeOfParallelism = 1 };
-        var calm = LockstepRunner.Evaluate(new PolicyActor(policy, torch.CPU, 7, InferenceOptions.Ddim(8)), config);
+        var calm = PushTRunner.Evaluate(new PolicyActor(policy, torch.CPU, 7, InferenceOptions.Ddim(8)), config);
         PushTEvalResult? stressed = null;
-        GcStress.Run(() => stressed = LockstepRunner.Evaluate(new PolicyActor(policy, torch.CPU, 7, InferenceOptions.Ddim(8)), config));
+        GcStress.Run(() => stressed = PushTRunner.Evaluate(new PolicyActor(policy, torch.CPU, 7, InferenceOptions.Ddim(8)), config));
         Assert.Equal(calm.Episodes.Select(e => e.MaxCoverage), stressed!.Episodes.Select(e => e.MaxCoverage));
     }
     [Fact]

@@ -1,17 +1,18 @@
 using DpAg.Envs;
-using DpAg.Evaluation;
 using DpAg.Nets;
+using DpAg.Policies;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DpAg.Policies;
+namespace DpAg.Evaluation;
 
 /// <summary>
-/// Lets a trained policy act in the Push-T simulator: turns observation histories into the policy's raw observation
-/// tensors, predicts one chunk per episode in a single batched call, and returns the executable actions
-/// (indices [To - 1, To - 1 + Ta) of each chunk).
+/// A trained diffusion policy under the evaluation protocol: turns the episodes' observation histories into the policy's
+/// raw observation tensors, predicts one chunk per episode in a single batched call, and returns the executable actions
+/// (indices [To - 1, To - 1 + Ta) of each chunk). One generator, reseeded at <see cref="Reset"/>, draws every call's
+/// noise, so an evaluation repeats from its seed.
 /// </summary>
-public sealed class PolicyActor : IBatchEnvPolicy
+public sealed class PolicyActor : IEnvPolicy
 {
     private readonly DiffusionPolicyBase _policy;
     private readonly Device _device;
@@ -36,14 +37,14 @@ public sealed class PolicyActor : IBatchEnvPolicy
     public void Reset()
     {
         _policy.eval();
-        _policy.Reset();
         _generator.manual_seed(_seed);
     }
 
     /// <inheritdoc/>
-    public IReadOnlyList<IReadOnlyList<double[]>> Act(IReadOnlyList<IReadOnlyList<PushTObservation>> histories)
+    public IReadOnlyList<IReadOnlyList<double[]>> Act(IReadOnlyList<EpisodeView> active)
     {
         using var scope = torch.NewDisposeScope();
+        var histories = active.Select(e => e.History).ToList();
         var obs = ToTensors(histories, _policy.Config, _device);
         var chunk = _policy.ExecutableActions(_policy.PredictActionChunk(obs, _generator, _inference)).to(float64).cpu(); // (B, Ta, Da)
         var values = chunk.data<double>().ToArray();
