@@ -94,17 +94,18 @@ internal static class EvalCommand
 
             (long Step, PushTEvalResult Result, string Line) EvaluateOne(string checkpointName, string outDir)
             {
-                var sampling = new SamplingSettings(
-                    parse.GetValue(sampler) is { } name ? (name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm) : null,
-                    parse.GetValue(inferenceSteps), parse.GetValue(noiseScale));
                 var envConfig = parse.GetValue(dynamic) ? PushTConfig.Dynamic : PushTConfig.Classic;
                 var spec = PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName));
+                // Unset options keep the run's own sampler and steps.
+                var inference = new InferenceOptions(
+                    parse.GetValue(sampler) is { } name ? (name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm) : spec.Config.Policy.Sampler,
+                    parse.GetValue(inferenceSteps) ?? spec.Config.Policy.NumInferenceSteps) { NoiseScale = parse.GetValue(noiseScale) };
                 var config = PushTEvalConfig.For(spec.Config.Policy, envConfig) with
                 {
                     Episodes = parse.GetValue(episodes), FirstSeed = parse.GetValue(firstSeed), MaxSteps = parse.GetValue(maxSteps),
                     GifEpisodes = parse.GetValue(gifs),
                 };
-                var evaluated = CheckpointEvaluation.Evaluate(dir, checkpointName, info.Device, sampling, config, parse.GetValue(Commands.Seed),
+                var evaluated = CheckpointEvaluation.Evaluate(dir, checkpointName, info.Device, inference, config, parse.GetValue(Commands.Seed),
                     new Progress<(int Finished, long Steps)>(p => Console.Error.Write($"\r  {p.Finished}/{config.Episodes} episodes done, {p.Steps} env steps")));
                 Console.Error.WriteLine();
                 CheckpointEvaluation.Save(evaluated, outDir);

@@ -61,7 +61,8 @@ internal static class TrainCommand
                 };
                 if (every < 1) throw new ArgumentException($"--eval-every must be at least 1, got {every}.");
                 var evalConfig = DpAg.Evaluation.PushTEvalConfig.For(spec.Config.Policy) with { Episodes = V(evalEpisodes), FirstSeed = V(evalFirstSeed) };
-                validation = DpAg.Evaluation.PushTValidation.Create(every, evalConfig, sampler, V(evalSteps), V(evalNoiseScale) ?? TrainBudget.ConsistentNoiseScale(spec), V(Commands.Seed))
+                validation = DpAg.Evaluation.PushTValidation.Create(every, evalConfig,
+                        new InferenceOptions(sampler, V(evalSteps)) { NoiseScale = V(evalNoiseScale) ?? TrainBudget.ConsistentNoiseScale(spec) }, V(Commands.Seed))
                     with { AfterEach = runDir => DpAg.Plots.RunFigures.SaveLearningCurves(runDir) };
                 Commands.RequirePhysicsEngine();
             }

@@ -79,10 +79,9 @@ public static class KitBenchmarks
             for (int r = -1; r < rounds; r++)
                 for (int i = 0; i < samplers.Length; i++)
                 {
-                    policy.Sampler = size.CreateScheduler(samplers[i].Kind, samplers[i].Steps);
-                    policy.InferenceSteps = samplers[i].Steps;
+                    var inference = new InferenceOptions(samplers[i].Kind, samplers[i].Steps);
                     var watch = Stopwatch.StartNew();
-                    using (var scope = torch.NewDisposeScope()) policy.PredictActionChunk(obs, new torch.Generator(1, device));
+                    using (var scope = torch.NewDisposeScope()) policy.PredictActionChunk(obs, new torch.Generator(1, device), inference);
                     if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
                     if (r >= 0) samples[i].Add(watch.Elapsed.TotalMilliseconds);
                 }
@@ -120,14 +119,12 @@ public static class KitBenchmarks
     public static IReadOnlyList<BenchResult> EvaluationTime(DiffusionPolicyConfig size, int episodes, int maxSteps, int ddimSteps, Device device)
     {
         var config = PushTEvalConfig.For(size) with { Episodes = episodes, MaxSteps = maxSteps };
-        var hold = PushTRunner.Evaluate(_ => new HoldPositionPolicy(size.ActionSteps), config);
+        var hold = PushTRunner.Evaluate(new HoldPositionPolicy(size.ActionSteps), config);
         torch.manual_seed(0);
         using var policy = new DiffusionPolicy(size, SyntheticNormalizer(size));
         policy.to(device);
         policy.eval();
-        policy.Sampler = size.CreateScheduler(SamplerKind.Ddim, ddimSteps);
-        policy.InferenceSteps = ddimSteps;
-        var run = LockstepRunner.Evaluate(new PolicyActor(policy, device, seed: 0), config);
+        var run = PushTRunner.Evaluate(new PolicyActor(policy, device, seed: 0, InferenceOptions.Ddim(ddimSteps)), config);
         string what = $"{episodes} episodes x {run.TotalSteps / Math.Max(1, episodes)} steps";
         return
         [
@@ -154,7 +151,7 @@ public static class KitBenchmarks
             runsToDo.AddRange(samplers.Select(s => (s.Kind, s.Steps, Scale: 1.0 / targetScale)));
         foreach (var (kind, steps, scale) in runsToDo)
         {
-            var evaluated = CheckpointEvaluation.Evaluate(runDir, checkpoint, device, new SamplingSettings(kind, steps, scale), config);
+            var evaluated = CheckpointEvaluation.Evaluate(runDir, checkpoint, device, new InferenceOptions(kind, steps) { NoiseScale = scale }, config);
             var eval = evaluated.Result;
             string name = $"{kind.ToString().ToUpperInvariant()} {steps}" + (scale == 1.0 ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $", output x{scale:0.##}"));
             var row = new SamplerCoverage(name, spec.Name, evaluated.Checkpoint.Step, episodes,

@@ -3,10 +3,16 @@ using static TorchSharp.torch;
 
 namespace DpAg.Diffusion;
 
-/// <summary>A noise predictor eps_theta(x_t, t): x (B, ...) at integer step t -> predicted noise, same shape.</summary>
+/// <summary>
+/// A noise predictor eps_theta(x_t, t): x (B, ...) at integer step t -> predicted noise, same shape. Called once per
+/// reverse step, before the scheduler's step: it is also the loop's per-step hook (DP-AG moves its latent there).
+/// </summary>
 public delegate Tensor NoisePredictor(Tensor sample, int timestep);
 
-/// <summary>The reverse-process loop shared by policies and notebooks: start from x_T ~ N(0, I), then Step down the schedule.</summary>
+/// <summary>
+/// The one reverse-process loop, diffusers-style (<c>SetTimesteps</c>, then <c>Step</c> down the timesteps): the
+/// policies' <c>PredictActionChunk</c>, <see cref="SamplerReport"/> and the notebooks all sample through it.
+/// </summary>
 public static class DiffusionSampler
 {
     /// <summary>

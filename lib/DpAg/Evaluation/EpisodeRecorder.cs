@@ -7,7 +7,7 @@ namespace DpAg.Evaluation;
 /// (padded at reset by repeating the first observation, as Diffusion Policy's multi-step wrapper does), executes up to
 /// Ta actions per policy call, stops at done or the step limit, and accumulates the episode's metrics.
 /// </summary>
-public sealed class EpisodeRecorder : IDisposable
+internal sealed class EpisodeRecorder : IDisposable
 {
     private readonly PushTEnv _env;
     private readonly PushTEvalConfig _config;

@@ -5,52 +5,55 @@ namespace DpAg.Evaluation;
 
 /// <summary>
 /// Runs the Push-T evaluation protocol (docs/pusht.md): episodes with seeds FirstSeed.., legacy reset, at most MaxSteps env
-/// steps, To observations per policy call (padded with the first at the start), at most Ta executed actions per call, early
-/// stop once done (coverage &gt; 0.95). Episodes run in parallel, each with its own environment and policy instance.
+/// steps, To observations per decision (padded with the first at the start), at most Ta executed actions per decision,
+/// early stop once done (coverage &gt; 0.95). All episodes run in lockstep: at each decision the policy acts for every
+/// unfinished episode in one call (one batched network call for a diffusion policy, whose cost is the number of calls),
+/// then the episodes execute their actions in parallel, each in its own environment.
 /// </summary>
 public static class PushTRunner
 {
     /// <summary>Control period of Push-T (s): jerks are finite differences at 10 Hz.</summary>
     public const double ControlDt = 0.1;
 
-    /// <summary>Evaluates a policy; <paramref name="policyFactory"/> is called once per episode with the episode index.</summary>
-    /// <param name="policyFactory">Makes the policy for episode i (may return a shared instance only if it is thread-safe and stateless).</param>
+    /// <summary>Evaluates <paramref name="policy"/> on <paramref name="config"/>'s episodes (null: the reference protocol).</summary>
+    /// <param name="policy">Acts for the unfinished episodes at each decision.</param>
     /// <param name="config">Protocol settings; null for the reference protocol.</param>
+    /// <param name="progress">Hears (finished episodes, env steps so far) after each decision.</param>
     /// <param name="cancellationToken">Cancels between env steps.</param>
-    public static PushTEvalResult Evaluate(Func<int, IEnvPolicy> policyFactory, PushTEvalConfig? config = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(policyFactory);
-        config ??= new PushTEvalConfig();
-        config.Validate();
-        var sw = Stopwatch.StartNew();
-        var results = new PushTEpisodeResult[config.Episodes];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = config.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
-        Parallel.For(0, config.Episodes, options, i =>
-        {
-            var policy = policyFactory(i);
-            results[i] = RunEpisode(policy, config.FirstSeed + i, config, recordGif: i < config.GifEpisodes, cancellationToken);
-        });
-        return new PushTEvalResult(results, sw.Elapsed);
-    }
-
-    /// <summary>Runs one episode of the protocol with the given seed.</summary>
-    public static PushTEpisodeResult RunEpisode(IEnvPolicy policy, long seed, PushTEvalConfig config, bool recordGif = false, CancellationToken cancellationToken = default) =>
-        RunEpisode(policy, seed, config, recordGif, cancellationToken, reset: null);
+    public static PushTEvalResult Evaluate(IEnvPolicy policy, PushTEvalConfig? config = null, IProgress<(int Finished, long Steps)>? progress = null,
+        CancellationToken cancellationToken = default) => Evaluate(policy, config, progress, cancellationToken, reset: null);
 
     /// <summary>As the public overload; <paramref name="reset"/> replaces <c>env.Reset(seed)</c> (tests start episodes from chosen states).</summary>
-    internal static PushTEpisodeResult RunEpisode(IEnvPolicy policy, long seed, PushTEvalConfig config, bool recordGif, CancellationToken cancellationToken,
-        Func<PushTEnv, PushTObservation>? reset)
+    internal static PushTEvalResult Evaluate(IEnvPolicy policy, PushTEvalConfig? config, IProgress<(int Finished, long Steps)>? progress,
+        CancellationToken cancellationToken, Func<PushTEnv, PushTObservation>? reset)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        ArgumentNullException.ThrowIfNull(config);
-        policy.Reset();
-        using var episode = new EpisodeRecorder(seed, config, recordGif, reset);
-        while (!episode.Finished)
+        config ??= new PushTEvalConfig();
+        config.Validate();
+        var watch = Stopwatch.StartNew();
+        var episodes = Enumerable.Range(0, config.Episodes)
+            .Select(i => new EpisodeRecorder(config.FirstSeed + i, config, recordGif: i < config.GifEpisodes, reset)).ToList();
+        try
         {
-            var chunk = policy.Act(episode.History);
-            episode.Execute(chunk, policy.GetType().Name, cancellationToken);
+            policy.Reset();
+            string name = policy.GetType().Name;
+            var options = new ParallelOptions { MaxDegreeOfParallelism = config.MaxDegreeOfParallelism, CancellationToken = cancellationToken };
+            while (true)
+            {
+                var active = Enumerable.Range(0, episodes.Count).Where(i => !episodes[i].Finished).ToList();
+                if (active.Count == 0) break;
+                var chunks = policy.Act(active.Select(i => new EpisodeView(i, episodes[i].History)).ToList());
+                if (chunks.Count != active.Count)
+                    throw new InvalidOperationException($"policy {name} returned {chunks.Count} action chunks for {active.Count} episodes; return one per episode.");
+                Parallel.For(0, active.Count, options, j => episodes[active[j]].Execute(chunks[j], name, cancellationToken));
+                progress?.Report((episodes.Count(e => e.Finished), episodes.Sum(e => (long)e.Steps)));
+            }
+            return new PushTEvalResult(episodes.Select(e => e.Result()).ToList(), watch.Elapsed);
         }
-        return episode.Result();
+        finally
+        {
+            foreach (var e in episodes) e.Dispose();
+        }
     }
 
     /// <summary>

@@ -82,5 +82,5 @@ public sealed record TrainBudget
     /// <summary>This budget's validation of <paramref name="spec"/> (consistent sampling).</summary>
     public ValidationOptions Validation(PolicySpec spec, long seed = 0) =>
         PushTValidation.Create(EvalEvery, PushTEvalConfig.For(spec.Config.Policy) with { Episodes = EvalEpisodes, FirstSeed = PushTValidation.DefaultFirstSeed },
-            EvalSampler, EvalInferenceSteps, ConsistentNoiseScale(spec), seed);
+            new InferenceOptions(EvalSampler, EvalInferenceSteps) { NoiseScale = ConsistentNoiseScale(spec) }, seed);
 }

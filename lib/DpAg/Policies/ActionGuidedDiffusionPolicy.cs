@@ -98,45 +98,33 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
         return new ForwardPass(prediction, noise, guidedPrediction, mu, logVar, feature, guided.Latent);
     }
 
-    // sigma_phi(z_t) of the observations being acted on, set by InferenceCondition for the reverse loop that follows.
-    private Tensor? _inferenceSigma;
-
     /// <inheritdoc/>
-    protected override Tensor InferenceCondition(IReadOnlyDictionary<string, Tensor> normalizedObs)
-    {
-        var (mu, _, sigma) = posterior.forward(Encode(normalizedObs));
-        _inferenceSigma = sigma;
-        return mu;
-    }
+    protected override bool EvolvesLatentByDefault => GuidedConfig.EvolveLatentAtInference;
 
     /// <summary>
-    /// With <see cref="ActionGuidedConfig.EvolveLatentAtInference"/>: before each reverse step, move the latent by the
-    /// VJP at the current noisy actions (from mu, or along the SDE for <see cref="GuidanceForm.PaperSde"/>), then
-    /// predict the noise from the evolved latent. Otherwise the static mu, exactly like DP.
+    /// The posterior mean mu as the latent and, when evolving: before each reverse step, move the latent by the VJP at
+    /// the current noisy actions (from mu, or along the SDE for <see cref="GuidanceForm.PaperSde"/>), so that the step's
+    /// noise is predicted from the evolved latent. Otherwise the static mu, exactly like DP.
     /// </summary>
-    protected override Tensor PredictNoiseForStep(Tensor sample, int timestep, Tensor initialCondition, ref Tensor latent)
+    protected override (Tensor Condition, LatentStep? Evolve) InferenceLatent(IReadOnlyDictionary<string, Tensor> normalizedObs, bool evolveLatent)
     {
-        if (!GuidedConfig.EvolveLatentAtInference) return base.PredictNoiseForStep(sample, timestep, initialCondition, ref latent);
-        using var k = timestep.ToScalar();
-        var steps = torch.full(sample.shape[0], k, dtype: int64, device: sample.device);
-        Tensor Predict(Tensor z) => NoisePredictor.forward(sample, steps, z.flatten(1));
+        var (mu, _, sigma) = posterior.forward(Encode(normalizedObs));                     // each (B, To, F)
+        if (!evolveLatent) return (mu, null);
         var guidance = GuidedConfig.Guidance with { Detach = true };
-        using (torch.enable_grad())
+        return (mu, (sample, timestep, latent) =>
         {
+            using var k = timestep.ToScalar();
+            var steps = torch.full(sample.shape[0], k, dtype: int64, device: sample.device);
+            Tensor Predict(Tensor z) => NoisePredictor.forward(sample, steps, z.flatten(1));
+            using var grad = torch.enable_grad();
             if (guidance.Form == GuidanceForm.PaperSde)
             {
                 // z^{k-1} = z^k + gamma VJP(a^k, z^k) dt + sigma sqrt(dt) dW, accumulated over the reverse steps.
-                latent = ActionGuidedSde.EulerMaruyamaStep(Predict, latent, InferenceSigma, guidance).Latent.detach();
+                return ActionGuidedSde.EulerMaruyamaStep(Predict, latent, sigma, guidance).Latent.detach();
             }
-            else
-            {
-                // z~^k = mu + gamma sigma VJP(a^k, mu): the reparameterised step, taken afresh from mu at each k.
-                var z = initialCondition.detach().requires_grad_(true);
-                latent = ActionGuidedSde.Reparameterise(Predict(z), z, initialCondition, InferenceSigma, guidance, keepPredictorGraph: false).Latent.detach();
-            }
-        }
-        return Predict(latent);
+            // z~^k = mu + gamma sigma VJP(a^k, mu): the reparameterised step, taken afresh from mu at each k.
+            var z = mu.detach().requires_grad_(true);
+            return ActionGuidedSde.Reparameterise(Predict(z), z, mu, sigma, guidance, keepPredictorGraph: false).Latent.detach();
+        });
     }
-
-    private Tensor InferenceSigma => _inferenceSigma ?? throw new InvalidOperationException("InferenceCondition must run before the reverse steps.");
 }

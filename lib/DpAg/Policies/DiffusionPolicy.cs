@@ -29,6 +29,9 @@ public sealed class DiffusionPolicy : DiffusionPolicyBase
         return new LossOutput(loss, new Dictionary<string, Tensor> { ["denoise"] = loss.detach() });
     }
 
-    /// <inheritdoc/>
-    protected override Tensor InferenceCondition(IReadOnlyDictionary<string, Tensor> normalizedObs) => Encode(normalizedObs);
+    /// <summary>The static observation feature z_t; DP has no latent to evolve.</summary>
+    protected override (Tensor Condition, LatentStep? Evolve) InferenceLatent(IReadOnlyDictionary<string, Tensor> normalizedObs, bool evolveLatent) =>
+        evolveLatent
+            ? throw new ArgumentException("InferenceOptions.EvolveLatent = true: Diffusion Policy conditions on a static feature and has no latent to evolve; leave EvolveLatent null or false, or use DP-AG.")
+            : (Encode(normalizedObs), null);
 }

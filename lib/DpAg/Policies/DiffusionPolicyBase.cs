@@ -14,7 +14,7 @@ namespace DpAg.Policies;
 /// </summary>
 /// <remarks>
 /// Normalisation happens at the policy boundary: training batches arrive normalised (the dataset applies the same
-/// <see cref="LinearNormalizer"/> the policy was built with), while <see cref="PredictActionChunk"/> takes raw
+/// <see cref="LinearNormalizer"/> the policy was built with), while <c>PredictActionChunk</c> takes raw
 /// observations from the environment and returns raw actions. The normaliser's scale and offset are buffers, so they
 /// travel with every checkpoint.
 /// </remarks>
@@ -43,7 +43,6 @@ public abstract class DiffusionPolicyBase : PolicyBase
         }
         model = new ConditionalUnet1D(config.Unet);
         _trainingSchedule = new DdpmScheduler(new DdpmSchedulerConfig(config.NumTrainTimesteps, config.BetaSchedule));
-        Sampler = config.CreateScheduler();
         _normalizedKeys = RequiredNormalizerKeys(config).ToArray();
         foreach (var key in _normalizedKeys)
         {
@@ -58,25 +57,15 @@ public abstract class DiffusionPolicyBase : PolicyBase
     /// <summary>The validated configuration.</summary>
     public DiffusionPolicyConfig Config { get; }
 
-    /// <summary>The scheduler used by <see cref="PredictActionChunk"/>; replace it to compare samplers on one model.</summary>
-    public INoiseScheduler Sampler { get; set; }
-
-    /// <summary>Inference steps for <see cref="Sampler"/>.</summary>
-    public int InferenceSteps { get; set; }
-
     /// <summary>
-    /// Multiplies the network's output before each reverse step (default 1, as both released codes sample). The released
-    /// DP-AG trains on noise / 0.4, so its output is 2.5 times the noise; 0.4 gives the sampler the noise it expects.
-    /// DDPM with x0 clipping tolerates the mismatch; DDIM with few steps does not (<c>dpag bench --coverage-run</c>).
+    /// How <see cref="PredictActionChunk(IReadOnlyDictionary{string, Tensor}, Generator?)"/> samples: the config's
+    /// sampler and steps (<see cref="DiffusionPolicyConfig.Sampler"/>, <see cref="DiffusionPolicyConfig.NumInferenceSteps"/>),
+    /// output scale 1, and the policy's own choice of latent evolution.
     /// </summary>
-    public double InferenceNoiseScale
-    {
-        get => _inferenceNoiseScale;
-        set => _inferenceNoiseScale = double.IsFinite(value) && value > 0 ? value
-            : throw new ArgumentException($"InferenceNoiseScale = {value}; use a positive finite factor (1 = as trained, 0.4 = undo the released 1/0.4 target).", nameof(value));
-    }
+    public InferenceOptions DefaultInference => new(Config.Sampler, Config.NumInferenceSteps) { EvolveLatent = EvolvesLatentByDefault };
 
-    private double _inferenceNoiseScale = 1.0;
+    /// <summary>Whether the policy evolves its latent when the options leave it open (DP: never).</summary>
+    protected virtual bool EvolvesLatentByDefault => false;
 
     /// <inheritdoc/>
     public override int ObsSteps => Config.ObsSteps;
@@ -149,57 +138,58 @@ public abstract class DiffusionPolicyBase : PolicyBase
     }
 
     /// <summary>
-    /// The conditioning latent at inference: (B, To, F) from normalised observations. DP uses the encoder feature;
-    /// DP-AG the posterior mean.
+    /// The per-step hook of the reverse loop: (a^k (B, T, Da), k, the latent of the previous step (B, To, F)) -> the
+    /// latent that conditions this step's noise prediction. DP-AG evolves its latent by the VJP here.
     /// </summary>
-    protected abstract Tensor InferenceCondition(IReadOnlyDictionary<string, Tensor> normalizedObs);
+    protected delegate Tensor LatentStep(Tensor sample, int timestep, Tensor latent);
 
     /// <summary>
-    /// The noise prediction used for one reverse step; DP-AG overrides it to evolve the latent by the VJP first.
+    /// The conditioning latent at inference, (B, To, F) from normalised observations (DP: the encoder feature; DP-AG:
+    /// the posterior mean), and, when <paramref name="evolveLatent"/> is set, the hook that moves it before each reverse
+    /// step. A policy that cannot evolve its latent throws <see cref="ArgumentException"/>.
     /// </summary>
-    /// <param name="sample">a^k (B, T, Da).</param>
-    /// <param name="timestep">k.</param>
-    /// <param name="initialCondition">The latent from <see cref="InferenceCondition"/>, (B, To, F).</param>
-    /// <param name="latent">The latent carried across reverse steps (starts as the initial condition); an override
-    /// may replace it (the paper's SDE accumulates its steps here).</param>
-    protected virtual Tensor PredictNoiseForStep(Tensor sample, int timestep, Tensor initialCondition, ref Tensor latent)
-    {
-        using var k = timestep.ToScalar();
-        return model.forward(sample, torch.full(sample.shape[0], k, dtype: int64, device: sample.device), latent.flatten(1));
-    }
-
-    /// <summary>
-    /// Observer of the reverse process: (step index 1.., k, a^{k-1} normalised (B, T, Da), latent (B, To, F)) after each
-    /// step; the tensors are copies that the observer owns. Notebooks use it to study latent continuity.
-    /// </summary>
-    public Action<int, int, Tensor, Tensor>? OnDenoisingStep { get; set; }
+    protected abstract (Tensor Condition, LatentStep? Evolve) InferenceLatent(IReadOnlyDictionary<string, Tensor> normalizedObs, bool evolveLatent);
 
     /// <inheritdoc/>
-    public override Tensor PredictActionChunk(IReadOnlyDictionary<string, Tensor> obs, Generator? generator = null)
+    public override Tensor PredictActionChunk(IReadOnlyDictionary<string, Tensor> obs, Generator? generator = null) =>
+        PredictActionChunk(obs, generator, DefaultInference);
+
+    /// <summary>
+    /// Predicts a whole action sequence (B, T, Da) in action units from raw observation histories (B, To, ...) under
+    /// <c>no_grad</c>, sampled as <paramref name="options"/> say, through the one reverse loop
+    /// (<see cref="DiffusionSampler.Denoise"/>). Put the module in eval mode first.
+    /// </summary>
+    /// <param name="obs">Observation tensors by key, each (B, To, ...), the keys the policy trained on.</param>
+    /// <param name="generator">Generator of x_K and of the stochastic steps' noise; null uses torch's global generator.</param>
+    /// <param name="options">Sampler, steps, output scale, latent evolution and observer.</param>
+    public Tensor PredictActionChunk(IReadOnlyDictionary<string, Tensor> obs, Generator? generator, InferenceOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(Config.NumTrainTimesteps);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         RejectNonFinite(obs);
         var normalized = NormalizeObs(obs);
         var first = normalized.Values.First();
-        var condition = InferenceCondition(normalized);                                            // (B, To, F)
-        var x = torch.randn([first.shape[0], Horizon, ActionDim], device: first.device, generator: generator); // a^K
-        Sampler.SetTimesteps(InferenceSteps > 0 ? InferenceSteps : Config.NumInferenceSteps);
+        var (condition, evolve) = InferenceLatent(normalized, options.EvolveLatent ?? EvolvesLatentByDefault);   // (B, To, F)
+        var xK = torch.randn([first.shape[0], Horizon, ActionDim], device: first.device, generator: generator);  // a^K
         var latent = condition;
-        int i = 0;
-        foreach (int k in Sampler.Timesteps)
+        double scale = options.NoiseScale;
+        Tensor Predict(Tensor sample, int k)
         {
-            using var stepScope = torch.NewDisposeScope();
-            var before = latent;
-            var eps = PredictNoiseForStep(x, k, condition, ref latent);
-            if (_inferenceNoiseScale != 1.0) eps = eps.Times(_inferenceNoiseScale);
-            if (!ReferenceEquals(before, latent)) latent.MoveToOuterDisposeScope();
-            x = Sampler.Step(eps, k, x, generator).PrevSample.MoveToOuterDisposeScope();
-            ++i;
-            // Observers get copies that outlive this call's dispose scopes; they own (and may keep) them.
-            OnDenoisingStep?.Invoke(i, k, x.clone().DetachFromDisposeScope(), latent.clone().DetachFromDisposeScope());
+            if (evolve is not null) latent = evolve(sample, k, latent).MoveToOuterDisposeScope();    // kept across the loop's step scopes
+            using var step = k.ToScalar();
+            var eps = model.forward(sample, torch.full(sample.shape[0], step, dtype: int64, device: sample.device), latent.flatten(1));
+            return scale != 1.0 ? eps.Times(scale) : eps;
         }
-        return UnnormalizeAction(x).MoveToOuterDisposeScope();                                      // (B, T, Da)
+        // Observers get copies that outlive this call's dispose scopes; they own (and may keep) them. Index 0 is x_K.
+        var observer = options.OnStep;
+        Action<int, int, Tensor>? onStep = observer is null ? null : (i, k, x) =>
+        {
+            if (i > 0) observer(i, k, x.clone().DetachFromDisposeScope(), latent.clone().DetachFromDisposeScope());
+        };
+        var x0 = DiffusionSampler.Denoise(Config.CreateScheduler(options.Sampler, options.Steps), Predict, xK, options.Steps, generator, onStep);
+        return UnnormalizeAction(x0).MoveToOuterDisposeScope();                                      // (B, T, Da)
     }
 
     /// <summary>

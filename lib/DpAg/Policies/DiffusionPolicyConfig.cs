@@ -127,10 +127,13 @@ public sealed record DiffusionPolicyConfig
         return this;
     }
 
-    /// <summary>The inference scheduler this config asks for.</summary>
-    public INoiseScheduler CreateScheduler(SamplerKind? sampler = null, int? steps = null) => (sampler ?? Sampler) switch
+    /// <summary>
+    /// A fresh inference scheduler of <paramref name="sampler"/> with <paramref name="steps"/> timesteps and this config's
+    /// schedule, clipping and DDIM eta; one per sampling call, since a scheduler holds its timesteps.
+    /// </summary>
+    internal INoiseScheduler CreateScheduler(SamplerKind sampler, int steps) => sampler switch
     {
-        SamplerKind.Ddpm => new DdpmScheduler(new DdpmSchedulerConfig(NumTrainTimesteps, BetaSchedule, ClipSample: ClipSample, NumInferenceSteps: steps ?? NumInferenceSteps)),
-        _ => new DdimScheduler(new DdimSchedulerConfig(NumTrainTimesteps, BetaSchedule, ClipSample: ClipSample, Eta: DdimEta, NumInferenceSteps: steps ?? NumInferenceSteps)),
+        SamplerKind.Ddpm => new DdpmScheduler(new DdpmSchedulerConfig(NumTrainTimesteps, BetaSchedule, ClipSample: ClipSample, NumInferenceSteps: steps)),
+        _ => new DdimScheduler(new DdimSchedulerConfig(NumTrainTimesteps, BetaSchedule, ClipSample: ClipSample, Eta: DdimEta, NumInferenceSteps: steps)),
     };
 }

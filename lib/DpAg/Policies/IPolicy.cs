@@ -114,16 +114,6 @@ public interface IPolicy
     /// <param name="obs">Observation tensors by key, each (B, To, ...), the same keys as in training.</param>
     /// <param name="generator">Generator for the sampler's noise; null uses torch's global generator.</param>
     Tensor PredictActionChunk(IReadOnlyDictionary<string, Tensor> obs, Generator? generator = null);
-
-    /// <summary>
-    /// The next action (B, Da) for a closed loop: replans with <see cref="PredictActionChunk"/> when the queue of
-    /// executable actions is empty, else pops the queue. <paramref name="obs"/> is the (B, To, ...) history ending at
-    /// the current step (the caller keeps the history, as Diffusion Policy's multi-step wrapper does).
-    /// </summary>
-    Tensor SelectAction(IReadOnlyDictionary<string, Tensor> obs, Generator? generator = null);
-
-    /// <summary>Clears per-episode state (the action queue); call at the start of every episode.</summary>
-    void Reset();
 }
 
 /// <summary>
@@ -135,8 +125,6 @@ public interface IPolicy
 /// </summary>
 public abstract class PolicyBase : nn.Module, IPolicy
 {
-    private readonly Queue<Tensor> _actionQueue = new();
-
     /// <summary>Creates the module; <paramref name="name"/> is also <see cref="Name"/>.</summary>
     protected PolicyBase(string name) : base(name) { }
 
@@ -168,26 +156,6 @@ public abstract class PolicyBase : nn.Module, IPolicy
             throw new ArgumentException($"Expected an action chunk (B, T={Horizon}, Da); got shape ({string.Join(", ", chunk.shape)}).");
         long start = ObsSteps - 1;
         return chunk.narrow(1, start, ActionSteps); // (B, Ta, Da)
-    }
-
-    /// <inheritdoc/>
-    public virtual Tensor SelectAction(IReadOnlyDictionary<string, Tensor> obs, Generator? generator = null)
-    {
-        if (_actionQueue.Count == 0)
-        {
-            using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            var executable = ExecutableActions(PredictActionChunk(obs, generator)); // (B, Ta, Da)
-            for (int i = 0; i < ActionSteps; i++)
-                _actionQueue.Enqueue(executable.select(1, i).clone().MoveToOuterDisposeScope()); // (B, Da)
-        }
-        return _actionQueue.Dequeue();
-    }
-
-    /// <inheritdoc/>
-    public virtual void Reset()
-    {
-        while (_actionQueue.Count > 0) _actionQueue.Dequeue().Dispose();
     }
 
     /// <summary>

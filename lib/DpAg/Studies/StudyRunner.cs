@@ -170,7 +170,7 @@ public sealed class StudyRunner
                 Episodes = e.Episodes, FirstSeed = e.FirstSeed, MaxSteps = e.MaxSteps, GifEpisodes = 0,
                 MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount,
             };
-            var result = CheckpointEvaluation.Evaluate(cell.RunDir, checkpoint, device, new SamplingSettings(sampling.Sampler, sampling.InferenceSteps, sampling.NoiseScale), config);
+            var result = CheckpointEvaluation.Evaluate(cell.RunDir, checkpoint, device, new InferenceOptions(sampling.Sampler, sampling.InferenceSteps) { NoiseScale = sampling.NoiseScale }, config);
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             AtomicFile.WriteAllText(file, result.ToJson());
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -26,18 +26,14 @@ internal sealed record GaussianMixture1D(double[] Weights, double[] Means, doubl
         return (-Math.Sqrt(1 - abar) * score).reshape(x.shape).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Runs a scheduler's full reverse loop with the exact predictor from x_T ~ N(0, 1); returns the n samples.</summary>
+    /// <summary>Runs the kit's reverse loop with the scheduler's steps with the exact predictor from x_T ~ N(0, 1); returns the n samples.</summary>
     public double[] Sample(DpAg.Diffusion.INoiseScheduler scheduler, int n, long seed)
     {
         using var scope = torch.NewDisposeScope();
         var generator = new Generator((ulong)seed);
-        var x = torch.randn(new long[] { n, 1, 1 }, dtype: ScalarType.Float64, generator: generator);            // (B, T=1, Da=1)
-        foreach (int t in scheduler.Timesteps)
-        {
-            using var step = torch.NewDisposeScope();
-            var eps = ExactEpsilon(x, scheduler.Schedule.AlphasCumprod[t]);
-            x = scheduler.Step(eps, t, x, generator).PrevSample.MoveToOuterDisposeScope();
-        }
+        var xT = torch.randn(new long[] { n, 1, 1 }, dtype: ScalarType.Float64, generator: generator);           // (B, T=1, Da=1)
+        var x = DpAg.Diffusion.DiffusionSampler.Denoise(scheduler, (sample, t) => ExactEpsilon(sample, scheduler.Schedule.AlphasCumprod[t]),
+            xT, scheduler.NumInferenceSteps, generator);
         return x.reshape(-1).data<double>().ToArray();
     }
 }

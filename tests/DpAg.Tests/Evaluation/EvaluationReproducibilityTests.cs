@@ -26,9 +26,7 @@ public sealed class EvaluationReproducibilityTests : IDisposable
         trainer.Run();
         var policy = (DiffusionPolicyBase)trainer.EmaPolicy!;
         policy.eval();
-        policy.Sampler = policy.Config.CreateScheduler(SamplerKind.Ddim, 4);
-        policy.InferenceSteps = 4;
-        var eval = LockstepRunner.Evaluate(new PolicyActor(policy, torch.CPU, evalSeed), new PushTEvalConfig { Episodes = 3, MaxSteps = 24 });
+        var eval = PushTRunner.Evaluate(new PolicyActor(policy, torch.CPU, evalSeed, InferenceOptions.Ddim(4)), new PushTEvalConfig { Episodes = 3, MaxSteps = 24 });
         string weights = Path.Combine(runDir, "checkpoints", CheckpointStore.FolderName(12), Trainer.EmaFile);
         return (File.ReadAllLines(Path.Combine(runDir, "metrics.csv")).ToArray(), File.ReadAllBytes(weights), eval);
     }

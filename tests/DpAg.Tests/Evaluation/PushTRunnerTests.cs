@@ -15,13 +15,37 @@ public class PushTRunnerTests(ITestOutputHelper output)
 
         public void Reset() { Calls = 0; }
 
-        public IReadOnlyList<double[]> Act(IReadOnlyList<PushTObservation> history)
+        public IReadOnlyList<IReadOnlyList<double[]>> Act(IReadOnlyList<EpisodeView> active)
         {
+            var history = Assert.Single(active).History;
             if (Calls++ == 0) FirstPadded = ReferenceEquals(history[0], history[1]);
             HistoryCounts.Add(history.Count);
             var (x, y) = history[^1].AgentPosition;
-            return Enumerable.Range(0, 16).Select(_ => new[] { x + 1, y }).ToArray();
+            return [Enumerable.Range(0, 16).Select(_ => new[] { x + 1, y }).ToArray()];
         }
+    }
+
+    /// <summary>Holds position, returning Index + 1 actions to episode Index, so the episodes finish after different numbers of decisions.</summary>
+    private sealed class UnevenPolicy : IEnvPolicy
+    {
+        public readonly List<int[]> Calls = new();
+
+        public void Reset() => Calls.Clear();
+
+        public IReadOnlyList<IReadOnlyList<double[]>> Act(IReadOnlyList<EpisodeView> active)
+        {
+            Calls.Add(active.Select(e => e.Index).ToArray());
+            return active.Select(e => (IReadOnlyList<double[]>)Enumerable.Range(0, e.Index + 1)
+                .Select(_ => new[] { e.History[^1].AgentPosition.X, e.History[^1].AgentPosition.Y }).ToArray()).ToList();
+        }
+    }
+
+    /// <summary>Answers only for the first active episode.</summary>
+    private sealed class ForgetfulPolicy : IEnvPolicy
+    {
+        public void Reset() { }
+
+        public IReadOnlyList<IReadOnlyList<double[]>> Act(IReadOnlyList<EpisodeView> active) => [[new[] { 256.0, 256.0 }]];
     }
 
     [Fact]
@@ -29,7 +53,7 @@ public class PushTRunnerTests(ITestOutputHelper output)
     {
         var policy = new RecordingPolicy();
         var cfg = new PushTEvalConfig { Episodes = 1, MaxSteps = 20, MaxDegreeOfParallelism = 1 };
-        var result = PushTRunner.Evaluate(_ => policy, cfg);
+        var result = PushTRunner.Evaluate(policy, cfg);
         var ep = Assert.Single(result.Episodes);
         Assert.Equal(100000, ep.Seed);
         Assert.Equal(20, ep.Steps);
@@ -39,11 +63,37 @@ public class PushTRunnerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EpisodesKeepTheirIndexWhileOthersFinish()
+    {
+        // 10 steps at 1, 2 and 3 actions per decision: 10, 5 and 4 decisions; the active list shrinks in index order.
+        var policy = new UnevenPolicy();
+        var result = PushTRunner.Evaluate(policy, new PushTEvalConfig { Episodes = 3, MaxSteps = 10 });
+        Assert.All(result.Episodes, e => Assert.Equal(10, e.Steps));
+        Assert.Equal([10, 5, 4], Enumerable.Range(0, 3).Select(i => policy.Calls.Count(c => c.Contains(i))));
+        Assert.All(policy.Calls, c => Assert.Equal(c.Order(), c));
+        Assert.Equal([0], policy.Calls[^1]);
+    }
+
+    [Fact]
+    public void AnEpisodeScoresTheSameInLockstepAsAlone()
+    {
+        // Per-episode state (the walk's generator) follows the episode's index, whatever else runs beside it.
+        var cfg = new PushTEvalConfig { Episodes = 3, MaxSteps = 30 };
+        var together = PushTRunner.Evaluate(new RandomWalkPolicy(5), cfg);
+        for (int i = 0; i < 3; i++)
+        {
+            var alone = Assert.Single(PushTRunner.Evaluate(new RandomWalkPolicy(5 + i), cfg with { Episodes = 1, FirstSeed = cfg.FirstSeed + i }).Episodes);
+            Assert.Equal(alone with { Gif = null }, together.Episodes[i] with { Gif = null });
+        }
+        Assert.NotEqual(together.Episodes[0].ActionJerk, together.Episodes[1].ActionJerk);
+    }
+
+    [Fact]
     public void HoldPolicyScoresItsInitialCoverageInParallelAndSequentially()
     {
         var cfg = new PushTEvalConfig { Episodes = 6, MaxSteps = 40 };
-        var par = PushTRunner.Evaluate(_ => new HoldPositionPolicy(), cfg);
-        var seq = PushTRunner.Evaluate(_ => new HoldPositionPolicy(), cfg with { MaxDegreeOfParallelism = 1 });
+        var par = PushTRunner.Evaluate(new HoldPositionPolicy(), cfg);
+        var seq = PushTRunner.Evaluate(new HoldPositionPolicy(), cfg with { MaxDegreeOfParallelism = 1 });
         Assert.Equal(par.Episodes.Select(e => e.MaxReward), seq.Episodes.Select(e => e.MaxReward));
         for (int i = 0; i < 6; i++)
         {
@@ -61,8 +111,8 @@ public class PushTRunnerTests(ITestOutputHelper output)
     public void StopsAtDone()
     {
         var cfg = new PushTEvalConfig { Episodes = 1 };
-        var ep = PushTRunner.RunEpisode(new HoldPositionPolicy(), 0, cfg, recordGif: false, CancellationToken.None,
-            env => env.ResetToState([100, 100, 256, 256, Math.PI / 4], legacy: false));
+        var ep = Assert.Single(PushTRunner.Evaluate(new HoldPositionPolicy(), cfg, null, CancellationToken.None,
+            env => env.ResetToState([100, 100, 256, 256, Math.PI / 4], legacy: false)).Episodes);
         Assert.Equal(1, ep.Steps);
         Assert.True(ep.Success);
         Assert.Equal(1.0, ep.MaxReward);
@@ -73,11 +123,18 @@ public class PushTRunnerTests(ITestOutputHelper output)
     public void RecordsGifForTheFirstEpisodes()
     {
         var cfg = new PushTEvalConfig { Episodes = 2, MaxSteps = 10, GifEpisodes = 1, GifSize = 64 };
-        var result = PushTRunner.Evaluate(i => new RandomWalkPolicy(i), cfg);
+        var result = PushTRunner.Evaluate(new RandomWalkPolicy(0), cfg);
         Assert.NotNull(result.Episodes[0].Gif);
         Assert.Null(result.Episodes[1].Gif);
         Assert.Equal("GIF89a", System.Text.Encoding.ASCII.GetString(result.Episodes[0].Gif!, 0, 6));
         Assert.True(result.Episodes[0].ActionJerk > 0);
+    }
+
+    [Fact]
+    public void APolicyThatAnswersForTooFewEpisodesIsNamed()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => PushTRunner.Evaluate(new ForgetfulPolicy(), new PushTEvalConfig { Episodes = 2, MaxSteps = 5 }));
+        Assert.Contains("ForgetfulPolicy returned 1 action chunks for 2 episodes", e.Message);
     }
 
     [Fact]
@@ -138,7 +195,7 @@ public class PushTRunnerTests(ITestOutputHelper output)
         double renderMs = (Cpu() - c0) / 100 * 1000;
 
         c0 = Cpu();
-        var result = PushTRunner.Evaluate(_ => new HoldPositionPolicy());
+        var result = PushTRunner.Evaluate(new HoldPositionPolicy());
         double evalCpu = Cpu() - c0;
         output.WriteLine($"free motion: {freeWall:F0} env steps/s wall, {freeCpu:F0} per CPU-second");
         output.WriteLine($"pushing the T (incl. resets): {pushWall:F0} env steps/s wall, {pushCpu:F0} per CPU-second");

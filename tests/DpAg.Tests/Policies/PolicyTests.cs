@@ -117,11 +117,13 @@ public class PolicyTests
         staticPolicy.eval(); evolving.eval();
         var raw = new Dictionary<string, Tensor> { ["obs"] = torch.rand(2, 2, 4) * 10 };
         var latents = new List<Tensor>();
-        evolving.OnDenoisingStep = (_, _, _, z) => latents.Add(z);
         var a = staticPolicy.PredictActionChunk(raw, new torch.Generator(1));
-        var b = evolving.PredictActionChunk(raw, new torch.Generator(1));
+        var b = evolving.PredictActionChunk(raw, new torch.Generator(1), evolving.DefaultInference with { OnStep = (_, _, _, z) => latents.Add(z) });
         Assert.False(torch.allclose(a, b));
         Assert.Equal(8, latents.Count);
+        // The option asks the same of the static policy: one model, either inference, no second copy of the weights.
+        Assert.True(torch.allclose(b, staticPolicy.PredictActionChunk(raw, new torch.Generator(1), InferenceOptions.Ddim(8) with { EvolveLatent = true }), rtol: 0, atol: 0));
+        Assert.True(torch.allclose(a, evolving.PredictActionChunk(raw, new torch.Generator(1), InferenceOptions.Ddim(8) with { EvolveLatent = false }), rtol: 0, atol: 0));
         // Released single step: each evolved latent is mu + sigma * unit VJP, so it differs from mu by sigma per obs step.
         Assert.All(latents, z => Assert.Equal(new long[] { 2, 2, 4 }, z.shape));
     }
@@ -164,6 +166,46 @@ public class PolicyTests
         Assert.Contains("no field 'action'", e5.Message);
     }
 
+    [Theory]
+    [InlineData(SamplerKind.Ddim, 4, 1.0)]
+    [InlineData(SamplerKind.Ddpm, 5, 0.4)]
+    public void PredictionIsTheSchedulersReverseLoopOverTheNoisePredictor(SamplerKind sampler, int steps, double scale)
+    {
+        // The options say everything: the hand-written diffusers loop with that scheduler and that many steps gives the
+        // same bits (a DDIM scheduler with few steps cannot silently run the config's 100).
+        Torch.Init();
+        using var policy = (DiffusionPolicyBase)Make("dp");
+        policy.eval();
+        var raw = new Dictionary<string, Tensor> { ["obs"] = torch.rand(3, 2, 4) * 10 };
+        var chunk = policy.PredictActionChunk(raw, new torch.Generator(7), new InferenceOptions(sampler, steps) { NoiseScale = scale });
+
+        using var noGrad = torch.no_grad();
+        var g = new torch.Generator(7);
+        var z = policy.Encode(policy.NormalizeObs(raw));                                                  // (B, To, F)
+        var x = torch.randn([3, policy.Horizon, policy.ActionDim], generator: g);                         // a^K
+        DpAg.Diffusion.INoiseScheduler scheduler = sampler == SamplerKind.Ddim
+            ? new DpAg.Diffusion.DdimScheduler(new DpAg.Diffusion.DdimSchedulerConfig(NumInferenceSteps: steps))
+            : new DpAg.Diffusion.DdpmScheduler(new DpAg.Diffusion.DdpmSchedulerConfig(NumInferenceSteps: steps));
+        Assert.Equal(steps, scheduler.Timesteps.Count);
+        foreach (int k in scheduler.Timesteps)
+            x = scheduler.Step(policy.PredictNoise(x, torch.full(3, k, dtype: int64), z) * scale, k, x, g).PrevSample;
+        Assert.True(DpAg.Tests.Training.TensorAssert.Identical(policy.UnnormalizeAction(x), chunk));
+    }
+
+    [Fact]
+    public void InferenceOptionsAreCheckedBeforeAnyWork()
+    {
+        Torch.Init();
+        using var dp = (DiffusionPolicyBase)Make("dp");
+        dp.eval();
+        var obs = new Dictionary<string, Tensor> { ["obs"] = torch.full(2, 2, 4, 5f) };
+        var e = Assert.Throws<ArgumentException>(() => dp.PredictActionChunk(obs, null, InferenceOptions.Ddim(101)));
+        Assert.Contains("1..100", e.Message);
+        e = Assert.Throws<ArgumentException>(() => dp.PredictActionChunk(obs, null, InferenceOptions.Ddim(4) with { EvolveLatent = true }));
+        Assert.Contains("no latent to evolve", e.Message);
+        Assert.Equal(InferenceOptions.Ddpm(100) with { EvolveLatent = false }, dp.DefaultInference);
+    }
+
     [Fact]
     public void InferenceNoiseScaleRescalesTheOutputTheSamplerSees()
     {
@@ -173,17 +215,15 @@ public class PolicyTests
         var obs = new Dictionary<string, Tensor> { ["obs"] = torch.full(2, 2, 4, 5f) };
         // Same weights, same noise: only the factor on the network output differs, so the samples must differ, and scale 1
         // must be exactly the default.
-        policy.Sampler = policy.Config.CreateScheduler(SamplerKind.Ddim, 1);
-        policy.InferenceSteps = 1;
-        var plain = policy.PredictActionChunk(obs, new torch.Generator(4));
-        Assert.Equal(1.0, policy.InferenceNoiseScale);
-        policy.InferenceNoiseScale = 0.4;
-        var scaled = policy.PredictActionChunk(obs, new torch.Generator(4));
+        var ddim1 = InferenceOptions.Ddim(1);
+        var plain = policy.PredictActionChunk(obs, new torch.Generator(4), ddim1);
+        Assert.Equal(1.0, ddim1.NoiseScale);
+        var scaled = policy.PredictActionChunk(obs, new torch.Generator(4), ddim1 with { NoiseScale = 0.4 });
         Assert.False(torch.allclose(plain, scaled), "a rescaled output must change the sample");
-        policy.InferenceNoiseScale = 1.0;
-        Assert.True(torch.allclose(plain, policy.PredictActionChunk(obs, new torch.Generator(4)), rtol: 0, atol: 0), "scale 1 is the default behaviour");
-        Assert.Throws<ArgumentException>(() => policy.InferenceNoiseScale = 0);
-        Assert.Throws<ArgumentException>(() => policy.InferenceNoiseScale = double.NaN);
+        Assert.True(torch.allclose(plain, policy.PredictActionChunk(obs, new torch.Generator(4), ddim1 with { NoiseScale = 1.0 }), rtol: 0, atol: 0), "scale 1 is the default behaviour");
+        var e = Assert.Throws<ArgumentException>(() => policy.PredictActionChunk(obs, null, ddim1 with { NoiseScale = 0 }));
+        Assert.Contains("NoiseScale = 0", e.Message);
+        Assert.Throws<ArgumentException>(() => policy.PredictActionChunk(obs, null, ddim1 with { NoiseScale = double.NaN }));
     }
 
     [Theory]

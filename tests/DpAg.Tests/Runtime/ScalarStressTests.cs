@@ -67,22 +67,18 @@ public sealed class ScalarStressTests(ITestOutputHelper output) : IDisposable
         torch.manual_seed(1);
         using var dpag = new ActionGuidedDiffusionPolicy(ActionGuidedConfig.ReleasedCode with { Policy = PolicyFixtures.TinyConfig, EvolveLatentAtInference = true }, PolicyFixtures.Normalizer());
         var policies = new DiffusionPolicyBase[] { dp, dpag };
-        foreach (var p in policies)
-        {
-            p.eval();
-            p.Sampler = p.Config.CreateScheduler(sampler, sampler == SamplerKind.Ddim ? 16 : 100);
-            p.InferenceSteps = sampler == SamplerKind.Ddim ? 16 : 100;
-        }
+        foreach (var p in policies) p.eval();
+        var inference = new InferenceOptions(sampler, sampler == SamplerKind.Ddim ? 16 : 100);
         var (obs, _) = PolicyFixtures.Data(4, seed: 5);
         var raw = new Dictionary<string, Tensor> { ["obs"] = (obs["obs"] * 5 + 5).detach() };
-        var calm = policies.Select(p => p.PredictActionChunk(raw, new torch.Generator(9)).clone()).ToArray();
+        var calm = policies.Select(p => p.PredictActionChunk(raw, new torch.Generator(9), inference).clone()).ToArray();
         long forced = GcStress.Run(() =>
         {
             for (int i = 0; i < loops; i++)
                 for (int k = 0; k < policies.Length; k++)
                 {
                     using var scope = torch.NewDisposeScope();
-                    var actions = policies[k].PredictActionChunk(raw, new torch.Generator(9));
+                    var actions = policies[k].PredictActionChunk(raw, new torch.Generator(9), inference);
                     Assert.True(actions.Equals(calm[k]), $"{policies[k].Name}, loop {i}: the chunk differs from the unstressed one");
                 }
         });
@@ -133,12 +129,10 @@ public sealed class ScalarStressTests(ITestOutputHelper output) : IDisposable
         trainer.Run();
         var policy = (DiffusionPolicyBase)trainer.EmaPolicy!;
         policy.eval();
-        policy.Sampler = policy.Config.CreateScheduler(SamplerKind.Ddim, 8);
-        policy.InferenceSteps = 8;
         var config = new PushTEvalConfig { Episodes = episodes, MaxSteps = 40, MaxDegreeOfParallelism = 1 };
-        var calm = LockstepRunner.Evaluate(new PolicyActor(policy, torch.CPU, 7), config);
+        var calm = PushTRunner.Evaluate(new PolicyActor(policy, torch.CPU, 7, InferenceOptions.Ddim(8)), config);
         PushTEvalResult? stressed = null;
-        GcStress.Run(() => stressed = LockstepRunner.Evaluate(new PolicyActor(policy, torch.CPU, 7), config));
+        GcStress.Run(() => stressed = PushTRunner.Evaluate(new PolicyActor(policy, torch.CPU, 7, InferenceOptions.Ddim(8)), config));
         Assert.Equal(calm.Episodes.Select(e => e.MaxCoverage), stressed!.Episodes.Select(e => e.MaxCoverage));
     }
     [Fact]

@@ -7,21 +7,19 @@ namespace DpAg.Tests.Training;
 public class PolicyBaseTests
 {
     [Fact]
-    public void SelectAction_executes_the_window_after_the_latest_observation_then_replans()
+    public void The_executed_window_starts_at_the_latest_observation()
     {
         Torch.Init();
         using var policy = new ToyPolicy(obsSteps: 2, horizon: 4, actionSteps: 2);
         using var obs = torch.randn(3, 2, 3); // (B, To, Do)
-        var input = new Dictionary<string, Tensor> { ["obs"] = obs };
-        var chunk = policy.PredictActionChunk(input); // (B, T, Da)
+        var chunk = policy.PredictActionChunk(new Dictionary<string, Tensor> { ["obs"] = obs }); // (B, T, Da)
         Assert.Equal([3L, 4, 2], chunk.shape);
-        Assert.True(TensorAssert.Identical(policy.SelectAction(input), chunk.select(1, 1))); // index To - 1
-        Assert.True(TensorAssert.Identical(policy.SelectAction(input), chunk.select(1, 2)));
-        Assert.True(TensorAssert.Identical(policy.SelectAction(input), chunk.select(1, 1))); // queue empty: replanned
-        policy.Reset();
-        Assert.True(TensorAssert.Identical(policy.SelectAction(input), chunk.select(1, 1)));
+        var executed = policy.ExecutableActions(chunk);                                         // (B, Ta, Da)
+        Assert.Equal([3L, 2, 2], executed.shape);
+        Assert.True(TensorAssert.Identical(executed.select(1, 0), chunk.select(1, 1)));          // index To - 1
+        Assert.True(TensorAssert.Identical(executed.select(1, 1), chunk.select(1, 2)));
         Assert.Equal("toy", policy.Name);
-        Assert.Equal([3L, 2, 2], policy.ExecutableActions(chunk).shape);
+        Assert.Throws<ArgumentException>(() => policy.ExecutableActions(chunk.narrow(1, 0, 3)));
     }
 
     [Fact]

@@ -105,7 +105,7 @@ public class ValidationTests
         var e = Assert.Throws<ArgumentException>(() => new Trainer(ToyData.Config(dir), TrainerTests.FixedInit(), ToyData.Make(), bad));
         Assert.Contains("at least 1", e.Message);
         var overlap = DpAg.Evaluation.PushTEvalConfig.For(PolicyFixtures.TinyConfig) with { FirstSeed = 100040, Episodes = 20 };
-        var e2 = Assert.Throws<ArgumentException>(() => DpAg.Evaluation.PushTValidation.Create(10, overlap, DpAg.Policies.SamplerKind.Ddim, 8));
+        var e2 = Assert.Throws<ArgumentException>(() => DpAg.Evaluation.PushTValidation.Create(10, overlap, DpAg.Policies.InferenceOptions.Ddim(8)));
         Assert.Contains("overlap the test seeds", e2.Message);
     }
 }

@@ -1,14 +1,13 @@
-using DpAg.Evaluation;
-
 namespace DpAg.Envs.Expert;
 
 /// <summary>
-/// <see cref="PushTExpert"/> as an <see cref="IEnvPolicy"/> for <see cref="PushTRunner"/> (one action per call). Observations
+/// <see cref="PushTExpert"/> as a closed-loop policy on observations (one action per call; the evaluation's
+/// <c>ExpertActor</c> runs one per episode under the protocol). Observations
 /// carry no agent velocity, so the policy tracks it by integrating the agent's PD law (docs/pusht.md: per substep
 /// v += (100 (a - p) - 20 v) dt, then p += v dt; the agent path does not depend on contacts) over the actions it returned,
-/// starting from rest at the reset. The runner must execute every returned action (it does: one per call).
+/// starting from rest at the reset. The caller must execute every returned action.
 /// </summary>
-public sealed class PushTExpertPolicy : IEnvPolicy, IDisposable
+public sealed class PushTExpertPolicy : IDisposable
 {
     private readonly PushTExpert _expert;
     private (double X, double Y)? _lastAction;
@@ -22,7 +21,7 @@ public sealed class PushTExpertPolicy : IEnvPolicy, IDisposable
     /// <summary>The agent velocity (px/s) the policy assumed at its last <see cref="Act"/>.</summary>
     internal (double X, double Y) TrackedVelocity => _velocity;
 
-    /// <inheritdoc/>
+    /// <summary>Starts a new episode: the expert's plan is dropped and the agent is taken to be at rest.</summary>
     public void Reset()
     {
         _expert.Reset();
@@ -30,7 +29,7 @@ public sealed class PushTExpertPolicy : IEnvPolicy, IDisposable
         _velocity = (0, 0);
     }
 
-    /// <inheritdoc/>
+    /// <summary>The next action for the episode whose last observations are <paramref name="history"/> (oldest first): one [x, y].</summary>
     public IReadOnlyList<double[]> Act(IReadOnlyList<PushTObservation> history)
     {
         ArgumentNullException.ThrowIfNull(history);

@@ -142,7 +142,8 @@ public class PushTExpertPolicyTests(Xunit.Abstractions.ITestOutputHelper output)
     public void RunnerEvaluatesTheExpertOnProtocolSeeds()
     {
         var config = new DpAg.Evaluation.PushTEvalConfig { Episodes = 10, ActionSteps = 1, MaxDegreeOfParallelism = 2 };
-        var result = DpAg.Evaluation.PushTRunner.Evaluate(_ => new PushTExpertPolicy(), config);
+        using var expert = new DpAg.Evaluation.ExpertActor(maxDegreeOfParallelism: 2);
+        var result = DpAg.Evaluation.PushTRunner.Evaluate(expert, config);
         output.WriteLine(result.ToString());
         Assert.True(result.SuccessRate >= 0.9, $"expert through PushTRunner: success {result.SuccessRate:P0} on seeds 100000..100009.");
     }

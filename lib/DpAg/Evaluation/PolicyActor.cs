@@ -1,27 +1,33 @@
 using DpAg.Envs;
-using DpAg.Evaluation;
 using DpAg.Nets;
+using DpAg.Policies;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DpAg.Policies;
+namespace DpAg.Evaluation;
 
 /// <summary>
-/// Lets a trained policy act in the Push-T simulator: turns observation histories into the policy's raw observation
-/// tensors, predicts one chunk per episode in a single batched call, and returns the executable actions
-/// (indices [To - 1, To - 1 + Ta) of each chunk).
+/// A trained diffusion policy under the evaluation protocol: turns the episodes' observation histories into the policy's
+/// raw observation tensors, predicts one chunk per episode in a single batched call, and returns the executable actions
+/// (indices [To - 1, To - 1 + Ta) of each chunk). One generator, reseeded at <see cref="Reset"/>, draws every call's
+/// noise, so an evaluation repeats from its seed.
 /// </summary>
-public sealed class PolicyActor : IBatchEnvPolicy
+public sealed class PolicyActor : IEnvPolicy
 {
     private readonly DiffusionPolicyBase _policy;
     private readonly Device _device;
     private readonly Generator _generator;
     private readonly long _seed;
+    private readonly InferenceOptions _inference;
 
-    /// <summary>Wraps <paramref name="policy"/>; sampling noise comes from a generator seeded with <paramref name="seed"/>.</summary>
-    public PolicyActor(DiffusionPolicyBase policy, Device? device = null, long seed = 0)
+    /// <summary>
+    /// Wraps <paramref name="policy"/>, sampled as <paramref name="inference"/> says (null: the policy's
+    /// <see cref="DiffusionPolicyBase.DefaultInference"/>); sampling noise comes from a generator seeded with <paramref name="seed"/>.
+    /// </summary>
+    public PolicyActor(DiffusionPolicyBase policy, Device? device = null, long seed = 0, InferenceOptions? inference = null)
     {
         _policy = policy;
+        _inference = inference ?? policy.DefaultInference;
         _device = device ?? torch.CPU;
         _seed = seed;
         _generator = new torch.Generator((ulong)seed, _device);
@@ -31,16 +37,16 @@ public sealed class PolicyActor : IBatchEnvPolicy
     public void Reset()
     {
         _policy.eval();
-        _policy.Reset();
         _generator.manual_seed(_seed);
     }
 
     /// <inheritdoc/>
-    public IReadOnlyList<IReadOnlyList<double[]>> Act(IReadOnlyList<IReadOnlyList<PushTObservation>> histories)
+    public IReadOnlyList<IReadOnlyList<double[]>> Act(IReadOnlyList<EpisodeView> active)
     {
         using var scope = torch.NewDisposeScope();
+        var histories = active.Select(e => e.History).ToList();
         var obs = ToTensors(histories, _policy.Config, _device);
-        var chunk = _policy.ExecutableActions(_policy.PredictActionChunk(obs, _generator)).to(float64).cpu(); // (B, Ta, Da)
+        var chunk = _policy.ExecutableActions(_policy.PredictActionChunk(obs, _generator, _inference)).to(float64).cpu(); // (B, Ta, Da)
         var values = chunk.data<double>().ToArray();
         int ta = (int)chunk.shape[1], da = (int)chunk.shape[2];
         return Enumerable.Range(0, histories.Count)
