@@ -24,7 +24,8 @@ public static class TorchSaveFile
 
     /// <summary>How to get a plain state dict out of a Diffusion Policy checkpoint, for error messages.</summary>
     public const string ExtractHint =
-        "in Python: ckpt = torch.load(path, pickle_module=dill); torch.save(ckpt['state_dicts']['ema_model'], 'ema.pt')";
+        "in Python: ckpt = torch.load(path, pickle_module=dill) (add weights_only=False on PyTorch 2.6 and newer); " +
+        "torch.save(ckpt['state_dicts']['ema_model'], 'ema.pt')";
 
     /// <summary>
     /// Writes <paramref name="tensors"/> in the given order to <paramref name="path"/> atomically, as
