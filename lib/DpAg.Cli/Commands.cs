@@ -18,6 +18,8 @@ internal static class Commands
         ReportCommand.Create(),
         SpiralsCommand.Create(),
         ShipCommand.Create(),
+        TorchCommands.Export(),
+        TorchCommands.Import(),
         StudyCommand.Create(),
     ];
 
