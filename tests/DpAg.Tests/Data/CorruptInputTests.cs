@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CsCheck;
 using DpAg.Data;
+using DpAg.Data.Zarr;
 
 namespace DpAg.Tests.Data;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DpAg.Data;
+using DpAg.Data.Zarr;
 
 namespace DpAg.Envs.Expert;
 

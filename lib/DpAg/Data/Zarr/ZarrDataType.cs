@@ -1,4 +1,4 @@
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
 /// A zarr v2 / numpy "typestr" such as <c>&lt;f4</c>, <c>&lt;i8</c>, <c>|u1</c>, <c>|b1</c>: byte order, kind and item size.

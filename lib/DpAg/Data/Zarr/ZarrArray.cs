@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
 /// An n-dimensional array held in memory in C order: a typed .NET array (<c>float[]</c>, <c>Half[]</c>, <c>long[]</c>, ...)

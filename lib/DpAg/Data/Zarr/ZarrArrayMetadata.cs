@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
 /// The contents of a zarr v2 <c>.zarray</c> file: shape, chunk shape, dtype, compressor, fill value, chunk memory

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using K4os.Compression.LZ4;
 using ZstdSharp;
 
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
 /// A numcodecs compressor as named in <c>.zarray</c>'s <c>compressor</c> field. Null in <c>.zarray</c> means raw chunks.

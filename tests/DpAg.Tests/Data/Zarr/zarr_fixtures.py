@@ -1,7 +1,7 @@
 # Writes the zarr v2 fixture store of ZarrFixtureTests with Debian's python3-zarr 2.13 / numcodecs, and beside each
 # array the values numpy holds, as C-order little-endian bytes (<key with '/' as '_'>.bin). index.tsv lists the
 # arrays the reader must decode (key, dtype, order, shape); the group "refused" holds what it must refuse.
-# Usage: python3 zarr_fixtures.py STORE EXPECTED
+# Usage: python3 zarr_fixtures.py STORE EXPECTED (run by tests/DpAg.Tests/Data/Zarr/ZarrFixtureTests.cs)
 import json, os, sys
 import numpy as np
 import numcodecs, zarr

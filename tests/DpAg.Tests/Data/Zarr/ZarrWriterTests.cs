@@ -1,6 +1,7 @@
 using DpAg.Data;
+using DpAg.Data.Zarr;
 
-namespace DpAg.Tests.Data;
+namespace DpAg.Tests.Data.Zarr;
 
 public sealed class ZarrWriterTests
 {

@@ -3,9 +3,10 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using DpAg.Data;
+using DpAg.Data.Zarr;
 using Xunit.Abstractions;
 
-namespace DpAg.Tests.Data;
+namespace DpAg.Tests.Data.Zarr;
 
 /// <summary>Writes the zarr-python fixture store (zarr_fixtures.py) once per test class and deletes it afterwards.</summary>
 public sealed class ZarrFixtureStore : IDisposable
@@ -17,7 +18,7 @@ public sealed class ZarrFixtureStore : IDisposable
     {
         var store = _dir.Sub("fixture.zarr");
         var exp = _dir.Sub("expected");
-        var script = File.ReadAllText(Path.Combine(DpAg.Tests.Cli.CliRunner.RepoRoot, "tests", "DpAg.Tests", "Data", "zarr_fixtures.py"));
+        var script = File.ReadAllText(Path.Combine(DpAg.Tests.Cli.CliRunner.RepoRoot, "tests", "DpAg.Tests", "Data", "Zarr", "zarr_fixtures.py"));
         var printed = PythonZarr.Run(script, store, exp);
         return (store, exp, int.Parse(printed.Trim(), CultureInfo.InvariantCulture));
     });

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using DpAg.IO;
 
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
 /// A zarr v2 directory store: groups are folders with <c>.zgroup</c>, arrays are folders with <c>.zarray</c> and one
