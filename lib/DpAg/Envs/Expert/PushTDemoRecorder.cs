@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DpAg.Data;
 using DpAg.Data.Zarr;
+using DpAg.Numpy;
 
 namespace DpAg.Envs.Expert;
 
