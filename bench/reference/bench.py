@@ -1,6 +1,6 @@
 """Side-by-side timing, PyTorch side: training steps (forward, backward, AdamW) of DP, DP-AG (the kit's way: VJP
 without a second-order graph) and DP-AG the released code's way (create_graph=True, then detach), with the same
-shapes, dtype (float32), batch, thread count and interleaved rounds as `dpag bench` (lib/DpAg/Benchmarks/KitBenchmarks.cs).
+shapes, dtype (float32), batch, thread count and interleaved rounds as `dpag bench` (lib/DpAg.Benchmarks/KitBenchmarks.cs).
 
 Usage: /usr/bin/python3 bench/reference/bench.py --config '{"down_dims":[64,128,256],"step_embed_dim":64}' \
            --batch-size 64 --steps 3 --rounds 5 --threads 2 [--device cpu|cuda]

@@ -1,3 +1,4 @@
+using DpAg.Numpy;
 using TorchSharp;
 using static TorchSharp.torch;
 

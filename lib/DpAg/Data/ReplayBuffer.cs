@@ -1,3 +1,5 @@
+using DpAg.Data.Zarr;
+
 namespace DpAg.Data;
 
 /// <summary>

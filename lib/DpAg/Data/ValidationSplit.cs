@@ -1,3 +1,5 @@
+using DpAg.Numpy;
+
 namespace DpAg.Data;
 
 /// <summary>

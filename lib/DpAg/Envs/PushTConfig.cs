@@ -1,3 +1,5 @@
+using DpAg.Numpy;
+
 namespace DpAg.Envs;
 
 /// <summary>Settings of a <see cref="PushTEnv"/>. Defaults reproduce the reference Push-T (docs/pusht.md).</summary>

@@ -1,3 +1,5 @@
+using DpAg.Numpy;
+
 namespace DpAg.Envs;
 
 // Dynamic Push-T: the ball disturbance of a PushTEnv (see BallDisturbanceConfig for the reconstruction choices).

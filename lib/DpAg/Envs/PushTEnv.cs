@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DpAg.Numpy;
 
 namespace DpAg.Envs;
 

@@ -1,4 +1,5 @@
 using DpAg.Envs;
+using DpAg.Numpy;
 
 namespace DpAg.Evaluation;
 

@@ -1,4 +1,5 @@
 using DpAg.Data;
+using DpAg.Numpy;
 using DpAg.Policies;
 
 namespace DpAg.Training;

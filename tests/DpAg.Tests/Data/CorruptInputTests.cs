@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CsCheck;
 using DpAg.Data;
+using DpAg.Data.Zarr;
 
 namespace DpAg.Tests.Data;
 
@@ -50,8 +51,8 @@ public sealed class CorruptInputTests
         Assert.EndsWith(".zarray", e.FilePath);
         EditZarray(s, "data/state", o => { o["dtype"] = "<f4"; o["compressor"] = new JsonObject { ["id"] = "bz2", ["level"] = 1 }; });
         Assert.Contains("unsupported compressor 'bz2'", Fails(s).Message);
-        EditZarray(s, "data/state", o => { o["compressor"] = null; o["order"] = "F"; });
-        Assert.Contains("order 'F'", Fails(s).Message);
+        EditZarray(s, "data/state", o => { o["compressor"] = null; o["order"] = "K"; });
+        Assert.Contains("order 'K' is not a zarr chunk order", Fails(s).Message);
         EditZarray(s, "data/state", o => { o["order"] = "C"; o["filters"] = new JsonArray(new JsonObject { ["id"] = "delta" }); });
         Assert.Contains("filters", Fails(s).Message);
         File.WriteAllText(Path.Combine(s, "data", "state", ".zarray"), "{ not json");

@@ -1,4 +1,5 @@
 using DpAg.Data;
+using DpAg.Data.Zarr;
 using TorchSharp;
 
 namespace DpAg.Tests.Data;

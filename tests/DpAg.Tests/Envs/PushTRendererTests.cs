@@ -1,4 +1,5 @@
 using DpAg.Envs;
+using DpAg.Numpy;
 using SkiaSharp;
 
 namespace DpAg.Tests.Envs;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DpAg.Envs;
 using DpAg.Evaluation;
+using DpAg.Numpy;
 using Xunit.Abstractions;
 
 namespace DpAg.Tests.Evaluation;

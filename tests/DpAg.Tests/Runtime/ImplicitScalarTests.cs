@@ -14,10 +14,11 @@ public class ImplicitScalarTests
     {
     };
 
-    /// <summary>Every assembly built from lib/: the library, the notebook setup and the command line.</summary>
+    /// <summary>Every assembly built from lib/: the library, the benchmarks, the notebook setup and the command line.</summary>
     public static IEnumerable<object[]> LibraryAssemblies() => new[]
     {
         Path.Combine("lib", "DpAg", "bin", Configuration, "net10.0", "DpAg.dll"),
+        Path.Combine("lib", "DpAg.Benchmarks", "bin", Configuration, "net10.0", "DpAg.Benchmarks.dll"),
         Path.Combine("lib", "DpAg.Notebook", "bin", "DpAg.Notebook.dll"),
         Path.Combine("lib", "DpAg.Cli", "bin", Configuration, "net10.0", "DpAg.Cli.dll"),
     }.Select(a => new object[] { a });

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DpAg.Data;
+using DpAg.Data.Zarr;
+using DpAg.Numpy;
 
 namespace DpAg.Envs.Expert;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DpAg.Data;
+using DpAg.Data.Zarr;
 using DpAg.Envs;
 using DpAg.Envs.Expert;
 using DpAg.Tests.Cli;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DpAg.Data;
 using DpAg.Envs;
 using DpAg.Evaluation;
+using DpAg.Numpy;
 using DpAg.Policies;
 using DpAg.Runtime;
 using DpAg.Training;

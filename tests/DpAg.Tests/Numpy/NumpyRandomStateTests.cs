@@ -1,6 +1,7 @@
 using DpAg.Envs;
+using DpAg.Numpy;
 
-namespace DpAg.Tests.Envs;
+namespace DpAg.Tests.Numpy;
 
 public class NumpyRandomStateTests
 {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DpAg.Data;
+using DpAg.Data.Zarr;
 using DpAg.IO;
 
 namespace DpAg.Benchmarks;

@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
-/// An n-dimensional array held in memory in C order: a typed .NET array (<c>float[]</c>, <c>long[]</c>, <c>byte[]</c>, ...)
+/// An n-dimensional array held in memory in C order: a typed .NET array (<c>float[]</c>, <c>Half[]</c>, <c>long[]</c>, ...)
 /// plus its shape and zarr dtype. What the zarr reader returns and the writer takes.
 /// </summary>
 public sealed class ZarrArray
@@ -59,7 +59,7 @@ public sealed class ZarrArray
     public T[] As<T>() where T : unmanaged =>
         Data as T[] ?? throw new InvalidCastException($"array holds {DataType} ({DataType.ClrType.Name}) elements, not {typeof(T).Name}; use ToFloat() or read with the matching type.");
 
-    /// <summary>A float32 copy of the data, converting from any numeric dtype (bool -> 0/1).</summary>
+    /// <summary>A float32 copy of the data, converting from any numeric dtype (bool -> 0/1; half floats exactly).</summary>
     public float[] ToFloat()
     {
         if (Data is float[] f) return (float[])f.Clone();
@@ -67,6 +67,7 @@ public sealed class ZarrArray
         switch (Data)
         {
             case double[] a: for (long i = 0; i < a.LongLength; i++) result[i] = (float)a[i]; break;
+            case Half[] a: for (long i = 0; i < a.LongLength; i++) result[i] = (float)a[i]; break;
             case sbyte[] a: for (long i = 0; i < a.LongLength; i++) result[i] = a[i]; break;
             case short[] a: for (long i = 0; i < a.LongLength; i++) result[i] = a[i]; break;
             case int[] a: for (long i = 0; i < a.LongLength; i++) result[i] = a[i]; break;
@@ -87,6 +88,7 @@ public sealed class ZarrArray
         {
             case float[] a: In(a, destOffset, src, count); break;
             case double[] a: In(a, destOffset, src, count); break;
+            case Half[] a: In(a, destOffset, src, count); break;
             case sbyte[] a: In(a, destOffset, src, count); break;
             case short[] a: In(a, destOffset, src, count); break;
             case int[] a: In(a, destOffset, src, count); break;
@@ -110,6 +112,7 @@ public sealed class ZarrArray
         {
             case float[] a: Out(a, srcOffset, dest, count); break;
             case double[] a: Out(a, srcOffset, dest, count); break;
+            case Half[] a: Out(a, srcOffset, dest, count); break;
             case sbyte[] a: Out(a, srcOffset, dest, count); break;
             case short[] a: Out(a, srcOffset, dest, count); break;
             case int[] a: Out(a, srcOffset, dest, count); break;

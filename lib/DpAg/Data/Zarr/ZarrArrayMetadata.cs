@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
-/// The contents of a zarr v2 <c>.zarray</c> file: shape, chunk shape, dtype, compressor, fill value, chunk key
-/// separator. Only C order and no filters are supported (what the reference writer produces).
+/// The contents of a zarr v2 <c>.zarray</c> file: shape, chunk shape, dtype, compressor, fill value, chunk memory
+/// order, chunk key separator. Filters are not supported.
 /// </summary>
 /// <param name="Shape">Array shape.</param>
 /// <param name="Chunks">Chunk shape (same rank; edge chunks are stored full size).</param>
@@ -14,7 +14,9 @@ namespace DpAg.Data;
 /// <param name="Compressor">Compressor, null for raw chunks.</param>
 /// <param name="FillValue">Value of elements whose chunk file is missing (zarr <c>fill_value</c>; null reads as 0).</param>
 /// <param name="DimensionSeparator">'.' (zarr default, keys like <c>0.1.2</c>) or '/' (nested folders).</param>
-public sealed record ZarrArrayMetadata(int[] Shape, int[] Chunks, ZarrDataType DataType, ZarrCompressor? Compressor, double? FillValue = 0, char DimensionSeparator = '.')
+/// <param name="Order">'C' (row-major) or 'F' (column-major): the element order inside each stored chunk. The reader
+/// returns C order either way; the writer writes 'C'.</param>
+public sealed record ZarrArrayMetadata(int[] Shape, int[] Chunks, ZarrDataType DataType, ZarrCompressor? Compressor, double? FillValue = 0, char DimensionSeparator = '.', char Order = 'C')
 {
     /// <summary>Number of chunks along each dimension (ceil(shape / chunks)).</summary>
     public int[] ChunkGrid => Shape.Select((s, d) => (s + Chunks[d] - 1) / Chunks[d]).ToArray();
@@ -32,7 +34,11 @@ public sealed record ZarrArrayMetadata(int[] Shape, int[] Chunks, ZarrDataType D
     }
 
     /// <summary>Parses a <c>.zarray</c> document; every problem is a <see cref="DatasetFormatException"/> naming the file.</summary>
-    public static ZarrArrayMetadata Parse(string json, string? path = null, string? key = null)
+    public static ZarrArrayMetadata Parse(string json, string? path = null, string? key = null) => Parse(json, path, key, out _);
+
+    /// <summary>As <see cref="Parse(string, string?, string?)"/>; <paramref name="separatorGiven"/> says whether the
+    /// document names its dimension_separator (zarr before 2.8 never did, whatever the store's keys look like).</summary>
+    internal static ZarrArrayMetadata Parse(string json, string? path, string? key, out bool separatorGiven)
     {
         string where = ZarrDataType.Where(path, key);
         DatasetFormatException Fail(string what, Exception? inner = null) => new($"{where}{what}", path, key, inner);
@@ -46,18 +52,19 @@ public sealed record ZarrArrayMetadata(int[] Shape, int[] Chunks, ZarrDataType D
             throw Fail($"is not valid JSON ({e.Message}); expected zarr v2 array metadata.", e);
         }
         int format = obj["zarr_format"] is JsonValue fv && fv.TryGetValue(out int f) ? f : -1;
-        if (format != 2) throw Fail($"zarr_format is {obj["zarr_format"]?.ToJsonString() ?? "missing"}, expected 2.");
+        if (format != 2) throw Fail($"zarr_format is {ZarrDataType.Show(obj["zarr_format"])}, expected 2.");
         int[] shape = IntList(obj, "shape", allowZero: true, Fail);
         int[] chunks = IntList(obj, "chunks", allowZero: false, Fail);
         if (shape.Length != chunks.Length) throw Fail($"shape [{string.Join(", ", shape)}] and chunks [{string.Join(", ", chunks)}] differ in rank.");
         if (obj["dtype"] is not JsonValue dv || !dv.TryGetValue(out string? dtypeStr))
-            throw Fail($"dtype is {obj["dtype"]?.ToJsonString() ?? "missing"}, expected a typestr such as \"<f4\" (structured dtypes are not supported).");
+            throw Fail($"dtype is {ZarrDataType.Show(obj["dtype"])}, expected a typestr such as \"<f4\" (structured dtypes are not supported).");
         var dtype = ZarrDataType.Parse(dtypeStr, path, key);
         string order = obj["order"] is JsonValue ov && ov.TryGetValue(out string? o) ? o : "C";
-        if (order != "C") throw Fail($"order '{order}' is not supported; expected \"C\".");
-        if (obj["filters"] is JsonArray { Count: > 0 } filters) throw Fail($"filters {filters.ToJsonString()} are not supported; expected null.");
-        if (obj["filters"] is { } fl && fl is not JsonArray) throw Fail($"filters {fl.ToJsonString()} are not supported; expected null.");
+        if (order is not ("C" or "F")) throw Fail($"order '{order}' is not a zarr chunk order; expected \"C\" or \"F\".");
+        if (obj["filters"] is JsonArray { Count: > 0 } filters) throw Fail($"filters {ZarrDataType.Show(filters)} are not supported; expected null.");
+        if (obj["filters"] is { } fl && fl is not JsonArray) throw Fail($"filters {ZarrDataType.Show(fl)} are not supported; expected null.");
         char sep = '.';
+        separatorGiven = obj["dimension_separator"] is not null;
         if (obj["dimension_separator"] is JsonValue sv && sv.TryGetValue(out string? s))
         {
             if (s != "." && s != "/") throw Fail($"dimension_separator '{s}', expected '.' or '/'.");
@@ -66,7 +73,7 @@ public sealed record ZarrArrayMetadata(int[] Shape, int[] Chunks, ZarrDataType D
         var compressor = ZarrCompressor.FromJson(obj["compressor"], path, key);
         double? fill = ParseFill(obj["fill_value"], dtype, Fail);
         if (ZarrArray.Product(chunks) * dtype.ItemSize > int.MaxValue) throw Fail($"chunks [{string.Join(", ", chunks)}] exceed 2 GiB per chunk.");
-        return new ZarrArrayMetadata(shape, chunks, dtype, compressor, fill, sep);
+        return new ZarrArrayMetadata(shape, chunks, dtype, compressor, fill, sep, order[0]);
     }
 
     /// <summary>Serialises to the <c>.zarray</c> JSON that zarr-python 2 writes (sorted keys, 4-space indent).</summary>
@@ -80,7 +87,7 @@ public sealed record ZarrArrayMetadata(int[] Shape, int[] Chunks, ZarrDataType D
             ["dtype"] = DataType.TypeString,
             ["fill_value"] = FillJson(),
             ["filters"] = null,
-            ["order"] = "C",
+            ["order"] = Order.ToString(),
             ["shape"] = new JsonArray(Shape.Select(c => (JsonNode)c).ToArray()),
             ["zarr_format"] = 2,
         };
@@ -110,6 +117,7 @@ public sealed record ZarrArrayMetadata(int[] Shape, int[] Chunks, ZarrDataType D
         {
             case float[] a: a[0] = (float)v; break;
             case double[] a: a[0] = v; break;
+            case Half[] a: a[0] = (Half)v; break;
             case sbyte[] a: a[0] = (sbyte)v; break;
             case short[] a: a[0] = (short)v; break;
             case int[] a: a[0] = (int)v; break;
@@ -136,23 +144,25 @@ public sealed record ZarrArrayMetadata(int[] Shape, int[] Chunks, ZarrDataType D
             {
                 switch (s)
                 {
-                    case "NaN": return double.NaN;
+                    // numpy's NaN is the positive quiet NaN; .NET's double.NaN has the sign bit set, and the
+                    // sign survives the narrowing to float and Half, so fill bits would differ from zarr-python's.
+                    case "NaN": return BitConverter.Int64BitsToDouble(0x7FF8_0000_0000_0000);
                     case "Infinity": return double.PositiveInfinity;
                     case "-Infinity": return double.NegativeInfinity;
                 }
             }
         }
-        throw fail($"fill_value {node.ToJsonString()} is not supported for dtype {dtype}; expected a number, \"NaN\", \"Infinity\", \"-Infinity\", true/false or null.", null);
+        throw fail($"fill_value {ZarrDataType.Show(node)} is not supported for dtype {dtype}; expected a number, \"NaN\", \"Infinity\", \"-Infinity\", true/false or null.", null);
     }
 
     private static int[] IntList(JsonObject obj, string name, bool allowZero, Func<string, Exception?, DatasetFormatException> fail)
     {
-        if (obj[name] is not JsonArray arr) throw fail($"'{name}' is {obj[name]?.ToJsonString() ?? "missing"}, expected a list of integers.", null);
+        if (obj[name] is not JsonArray arr) throw fail($"'{name}' is {ZarrDataType.Show(obj[name])}, expected a list of integers.", null);
         var result = new int[arr.Count];
         for (int i = 0; i < arr.Count; i++)
         {
             if (arr[i] is not JsonValue v || !v.TryGetValue(out long x) || x < (allowZero ? 0 : 1) || x > int.MaxValue)
-                throw fail($"'{name}' is {arr.ToJsonString()}; expected {(allowZero ? "non-negative" : "positive")} integers below 2^31.", null);
+                throw fail($"'{name}' is {ZarrDataType.Show(arr)}; expected {(allowZero ? "non-negative" : "positive")} integers below 2^31.", null);
             result[i] = (int)x;
         }
         return result;

@@ -4,12 +4,13 @@ using System.Text.Json.Nodes;
 using K4os.Compression.LZ4;
 using ZstdSharp;
 
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
 /// A numcodecs compressor as named in <c>.zarray</c>'s <c>compressor</c> field. Null in <c>.zarray</c> means raw chunks.
 /// Implemented: <see cref="BloscCompressor"/> (id "blosc"), <see cref="ZstdCompressor"/> ("zstd"),
-/// <see cref="Lz4Compressor"/> ("lz4"), <see cref="ZlibCompressor"/> ("zlib").
+/// <see cref="Lz4Compressor"/> ("lz4"), <see cref="ZlibCompressor"/> ("zlib"), <see cref="GZipCompressor"/> ("gzip").
+/// bz2 and lzma have no codec in .NET and are refused by name.
 /// </summary>
 public abstract record ZarrCompressor
 {
@@ -38,14 +39,14 @@ public abstract record ZarrCompressor
         if (node is null) return null;
         string where = ZarrDataType.Where(path, key);
         if (node is not JsonObject obj || obj["id"] is not JsonValue idValue || !idValue.TryGetValue(out string? id))
-            throw new DatasetFormatException($"{where}'compressor' must be null or an object with a string 'id', got {node.ToJsonString()}.", path, key);
+            throw new DatasetFormatException($"{where}'compressor' must be null or an object with a string 'id', got {ZarrDataType.Show(node)}.", path, key);
         int Int(string name, int fallback)
         {
             var v = obj[name];
             if (v is null) return fallback;
             try { return v.GetValue<int>(); }
             catch (Exception e) when (e is FormatException or InvalidOperationException)
-            { throw new DatasetFormatException($"{where}compressor field '{name}' must be an integer, got {v.ToJsonString()}.", path, key, e); }
+            { throw new DatasetFormatException($"{where}compressor field '{name}' must be an integer, got {ZarrDataType.Show(v)}.", path, key, e); }
         }
         switch (id)
         {
@@ -57,10 +58,39 @@ public abstract record ZarrCompressor
             case "zstd": return new ZstdCompressor(Int("level", 1));
             case "lz4": return new Lz4Compressor(Int("acceleration", 1));
             case "zlib": return new ZlibCompressor(Int("level", 1));
+            case "gzip": return new GZipCompressor(Int("level", 1));
             default:
-                throw new DatasetFormatException($"{where}unsupported compressor '{id}'; this reader handles blosc, zstd, lz4, zlib and null (raw).", path, key);
+                throw new DatasetFormatException($"{where}unsupported compressor '{id}' (field 'compressor'); this reader handles blosc, zstd, lz4, zlib, gzip and null (raw); re-save the array with one of them.", path, key);
         }
     }
+
+    /// <summary>Inflates one deflate-family stream that must hold exactly <paramref name="expectedSize"/> bytes.</summary>
+    private protected static byte[] Inflate(string codec, ReadOnlySpan<byte> data, int expectedSize, string? path, string? key, Func<Stream, Stream> open)
+    {
+        var dest = new byte[expectedSize];
+        int total = 0;
+        try
+        {
+            using var ms = new MemoryStream(data.ToArray());
+            using var z = open(ms);
+            while (total < expectedSize)
+            {
+                int n = z.Read(dest, total, expectedSize - total);
+                if (n == 0) break;
+                total += n;
+            }
+            if (z.ReadByte() != -1) total = expectedSize + 1;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DatasetFormatException($"{ZarrDataType.Where(path, key)}corrupt {codec} chunk: {e.Message}", path, key, e);
+        }
+        if (total != expectedSize) throw SizeMismatch(codec, total, expectedSize, path, key);
+        return dest;
+    }
+
+    private protected static CompressionLevel DeflateLevel(int level) =>
+        level >= 7 ? CompressionLevel.SmallestSize : level <= 1 ? CompressionLevel.Fastest : CompressionLevel.Optimal;
 
     private protected static DatasetFormatException SizeMismatch(string codec, int got, int expected, string? path, string? key) =>
         new($"{ZarrDataType.Where(path, key)}corrupt {codec} chunk: decoded {got} bytes, expected {expected} (chunk shape x item size; truncated file?).", path, key);
@@ -179,36 +209,39 @@ public sealed record ZlibCompressor(int Level = 1) : ZarrCompressor
     public override byte[] Encode(ReadOnlySpan<byte> chunk, int typeSize)
     {
         using var ms = new MemoryStream();
-        using (var z = new ZLibStream(ms, Level >= 7 ? CompressionLevel.SmallestSize : Level <= 1 ? CompressionLevel.Fastest : CompressionLevel.Optimal, leaveOpen: true))
+        using (var z = new ZLibStream(ms, DeflateLevel(Level), leaveOpen: true))
             z.Write(chunk);
         return ms.ToArray();
     }
 
     /// <inheritdoc />
-    public override byte[] Decode(ReadOnlySpan<byte> data, int expectedSize, string? path = null, string? key = null)
-    {
-        var dest = new byte[expectedSize];
-        int total = 0;
-        try
-        {
-            using var ms = new MemoryStream(data.ToArray());
-            using var z = new ZLibStream(ms, CompressionMode.Decompress);
-            while (total < expectedSize)
-            {
-                int n = z.Read(dest, total, expectedSize - total);
-                if (n == 0) break;
-                total += n;
-            }
-            if (z.ReadByte() != -1) total = expectedSize + 1;
-        }
-        catch (InvalidDataException e)
-        {
-            throw new DatasetFormatException($"{ZarrDataType.Where(path, key)}corrupt zlib chunk: {e.Message}", path, key, e);
-        }
-        if (total != expectedSize) throw SizeMismatch("zlib", total, expectedSize, path, key);
-        return dest;
-    }
+    public override byte[] Decode(ReadOnlySpan<byte> data, int expectedSize, string? path = null, string? key = null) =>
+        Inflate("zlib", data, expectedSize, path, key, ms => new ZLibStream(ms, CompressionMode.Decompress));
 
     /// <inheritdoc />
     public override JsonObject ToJson() => new() { ["id"] = "zlib", ["level"] = Level };
+}
+
+/// <summary>numcodecs GZip: one gzip member (RFC 1952 header, deflate data, CRC) per chunk.</summary>
+/// <param name="Level">gzip level (numcodecs default 1).</param>
+public sealed record GZipCompressor(int Level = 1) : ZarrCompressor
+{
+    /// <inheritdoc />
+    public override string Id => "gzip";
+
+    /// <inheritdoc />
+    public override byte[] Encode(ReadOnlySpan<byte> chunk, int typeSize)
+    {
+        using var ms = new MemoryStream();
+        using (var z = new GZipStream(ms, DeflateLevel(Level), leaveOpen: true))
+            z.Write(chunk);
+        return ms.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override byte[] Decode(ReadOnlySpan<byte> data, int expectedSize, string? path = null, string? key = null) =>
+        Inflate("gzip", data, expectedSize, path, key, ms => new GZipStream(ms, CompressionMode.Decompress));
+
+    /// <inheritdoc />
+    public override JsonObject ToJson() => new() { ["id"] = "gzip", ["level"] = Level };
 }

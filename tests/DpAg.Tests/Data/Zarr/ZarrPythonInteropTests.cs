@@ -1,6 +1,7 @@
 using DpAg.Data;
+using DpAg.Data.Zarr;
 
-namespace DpAg.Tests.Data;
+namespace DpAg.Tests.Data.Zarr;
 
 /// <summary>Writes the zarr-python reference store once per test class and deletes it afterwards.</summary>
 public sealed class PythonStoreFixture : IDisposable

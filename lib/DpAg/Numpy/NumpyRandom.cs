@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace DpAg.Data;
+namespace DpAg.Numpy;
 
 /// <summary>
 /// numpy's <c>SeedSequence</c> (bit_generator.pyx, pool size 4): turns an integer seed into generator state words.

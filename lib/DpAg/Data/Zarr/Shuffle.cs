@@ -1,4 +1,4 @@
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
 /// The Blosc1 shuffle filters. Byte shuffle: byte j of element i moves to j*n + i (n = whole elements; trailing bytes

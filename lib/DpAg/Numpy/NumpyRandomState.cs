@@ -1,4 +1,4 @@
-namespace DpAg.Envs;
+namespace DpAg.Numpy;
 
 /// <summary>
 /// Bit-exact port of numpy's legacy <c>np.random.RandomState(seed)</c> for the draws Push-T uses: MT19937 seeded with

@@ -3,7 +3,7 @@ using System.IO.Compression;
 using K4os.Compression.LZ4;
 using ZstdSharp;
 
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>Shuffle filter applied inside a Blosc container (numcodecs' <c>shuffle</c> field: 0, 1, 2; -1 = auto).</summary>
 public enum BloscShuffle

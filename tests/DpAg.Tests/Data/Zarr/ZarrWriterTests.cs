@@ -1,10 +1,11 @@
 using DpAg.Data;
+using DpAg.Data.Zarr;
 
-namespace DpAg.Tests.Data;
+namespace DpAg.Tests.Data.Zarr;
 
 public sealed class ZarrWriterTests
 {
-    public static readonly TheoryData<string> Compressors = new() { "raw", "blosc-lz4", "blosc-zstd-bit", "blosc-lz4-byte", "blosc-zlib", "zstd", "lz4", "zlib" };
+    public static readonly TheoryData<string> Compressors = new() { "raw", "blosc-lz4", "blosc-zstd-bit", "blosc-lz4-byte", "blosc-zlib", "zstd", "lz4", "zlib", "gzip" };
 
     internal static ZarrCompressor? Compressor(string name) => name switch
     {
@@ -16,6 +17,7 @@ public sealed class ZarrWriterTests
         "zstd" => new ZstdCompressor(3),
         "lz4" => new Lz4Compressor(),
         "zlib" => new ZlibCompressor(1),
+        "gzip" => new GZipCompressor(5),
         _ => throw new ArgumentException(name),
     };
 
@@ -32,6 +34,7 @@ public sealed class ZarrWriterTests
             ("i4", ZarrArray.Create(Enumerable.Range(0, n).Select(i => rng.Next()).ToArray(), 2, 23, 3), [1, 7, 3]),
             ("u1", ZarrArray.Create(Enumerable.Range(0, 5 * 96 * 3).Select(i => (byte)rng.Next(256)).ToArray(), 5, 96, 3), [2, 96, 3]),
             ("b1", ZarrArray.Create(Enumerable.Range(0, 19).Select(i => rng.Next(2) == 1).ToArray(), 19), [4]),
+            ("f2", ZarrArray.Create(Enumerable.Range(0, 41).Select(i => (Half)(rng.NextDouble() * 200 - 100)).ToArray(), 41), [16]),
             ("i2", ZarrArray.Create(Enumerable.Range(0, 40).Select(i => (short)rng.Next(-3000, 3000)).ToArray(), 40), [40]),
             ("big", ZarrArray.Create(Enumerable.Range(0, 40 * 300).Select(i => (float)Math.Sin(i * 0.01)).ToArray(), 40, 300), [16, 300]),
         };
@@ -77,6 +80,24 @@ public sealed class ZarrWriterTests
         Assert.Equal(4f, back[4]);
         Assert.Equal(29f, back[29]);
         Assert.Equal(new[] { 3, 2 }, meta.ChunkGrid);
+    }
+
+    [Fact]
+    public void NestedKeysWithoutASeparatorAreFoundAndAMixedFolderIsRefused()
+    {
+        using var tmp = new TempDir();
+        var a = ZarrArray.Create(Enumerable.Range(0, 30).Select(i => (short)i).ToArray(), 5, 6);
+        ZarrStore.WriteArray(tmp.Path, "x", a, [2, 4], new ZstdCompressor(), '/');
+        var zarray = Path.Combine(tmp.Path, "x", ".zarray");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(zarray))!.AsObject();
+        json.Remove("dimension_separator"); // as zarr 2's NestedDirectoryStore wrote it before 2.8
+        File.WriteAllText(zarray, json.ToJsonString());
+        Assert.Equal('/', ZarrStore.ReadMetadata(tmp.Path, "x").DimensionSeparator);
+        Assert.Equal(Bytes(a), Bytes(ZarrStore.ReadArray(tmp.Path, "x")));
+        File.Copy(Path.Combine(tmp.Path, "x", "0", "0"), Path.Combine(tmp.Path, "x", "0.0"));
+        var e = Assert.Throws<DatasetFormatException>(() => ZarrStore.ReadArray(tmp.Path, "x"));
+        Assert.Equal(zarray, e.FilePath);
+        Assert.Contains("both flat chunk files (0.0) and nested chunk folders (0/0)", e.Message);
     }
 
     [Theory]
@@ -152,7 +173,7 @@ print('OK', n)
         var exp = tmp.Sub("expected");
         ZarrStore.CreateGroup(store);
         int count = 0;
-        foreach (var comp in new[] { "raw", "blosc-lz4", "blosc-zstd-bit", "blosc-lz4-byte", "blosc-zlib", "zstd", "lz4", "zlib" })
+        foreach (var comp in ((IEnumerable<object[]>)Compressors).Select(row => (string)row[0]))
         {
             var name = comp;
             ZarrStore.CreateGroup(store, name);

@@ -1,10 +1,12 @@
+using System.Runtime.InteropServices;
 using DpAg.IO;
 
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
 /// A zarr v2 directory store: groups are folders with <c>.zgroup</c>, arrays are folders with <c>.zarray</c> and one
-/// file per chunk named by its key (<c>i.j.k</c>, or <c>i/j/k</c> with dimension_separator "/"). Edge chunks are
+/// file per chunk named by its key (<c>i.j.k</c>, or <c>i/j/k</c> with dimension_separator "/" or, in stores written
+/// by zarr 2's NestedDirectoryStore before 2.8, with no dimension_separator but chunk folders). Edge chunks are
 /// stored full size; a missing chunk file reads as fill_value. Keys are '/'-separated paths inside the store
 /// (e.g. <c>data/action</c>).
 /// </summary>
@@ -25,14 +27,28 @@ public static class ZarrStore
             .Select(Path.GetFileName).OfType<string>().OrderBy(n => n, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Reads and validates an array's <c>.zarray</c>.</summary>
+    /// <summary>
+    /// Reads and validates an array's <c>.zarray</c>. Without a dimension_separator the chunk keys are those the store
+    /// holds: nested (<c>0/0</c>) when the array folder has numbered chunk folders, flat (<c>0.0</c>) otherwise.
+    /// </summary>
     public static ZarrArrayMetadata ReadMetadata(string store, string key)
     {
-        var file = Path.Combine(Folder(store, key), ".zarray");
+        var dir = Folder(store, key);
+        var file = Path.Combine(dir, ".zarray");
         if (!File.Exists(file))
             throw new DatasetFormatException($"{file}: missing; expected zarr v2 array metadata for array '{key}' in store {store}.", file, key);
-        return ZarrArrayMetadata.Parse(File.ReadAllText(file), file, key);
+        var meta = ZarrArrayMetadata.Parse(File.ReadAllText(file), file, key, out bool separatorGiven);
+        if (separatorGiven || meta.Shape.Length < 2) return meta; // 1-D keys ("3") read the same either way
+        bool nested = Directory.EnumerateDirectories(dir).Any(d => IsChunkIndex(Path.GetFileName(d)));
+        if (!nested) return meta;
+        if (Directory.EnumerateFiles(dir).Any(f => Path.GetFileName(f).Split('.').All(IsChunkIndex)))
+            throw new DatasetFormatException(
+                $"{file}: no dimension_separator, and the array folder holds both flat chunk files (0.0) and nested chunk folders (0/0); add \"dimension_separator\": \".\" or \"/\" to .zarray to say which are the array's.",
+                file, key);
+        return meta with { DimensionSeparator = '/' };
     }
+
+    private static bool IsChunkIndex(string? part) => !string.IsNullOrEmpty(part) && part.All(char.IsAsciiDigit);
 
     /// <summary>Reads a whole array into memory (C order) as the .NET element type of its dtype.</summary>
     public static ZarrArray ReadArray(string store, string key)
@@ -50,6 +66,8 @@ public static class ZarrStore
         if (!fillIsZero) FillAll(result.Data, fill);
         var grid = meta.ChunkGrid;
         long chunkCount = ZarrArray.Product(grid);
+        // An F-order chunk of a 1-D array (or one whose chunk has a single dimension above 1) is already in C order.
+        bool fortran = meta.Order == 'F' && meta.Chunks.Count(c => c > 1) > 1;
         // Chunks cover disjoint regions, so they are decoded in parallel; the error reported is the one of the
         // lowest failing chunk index (Break() lets every lower iteration finish), so messages are deterministic.
         Exception? error = null;
@@ -69,6 +87,7 @@ public static class ZarrStore
                 var pool = System.Buffers.ArrayPool<byte>.Shared;
                 byte[] raw = ReadPooled(file, pool, out int rawLength);
                 byte[] bytes = meta.Compressor is null ? raw : pool.Rent(chunkBytes);
+                byte[]? cOrder = fortran ? pool.Rent(chunkBytes) : null;
                 try
                 {
                     if (meta.Compressor is null)
@@ -78,10 +97,12 @@ public static class ZarrStore
                     }
                     else meta.Compressor.DecodeInto(raw.AsSpan(0, rawLength), bytes.AsSpan(0, chunkBytes), file, key);
                     if (meta.DataType.NeedsSwap) Swap(bytes.AsSpan(0, chunkBytes), item);
-                    CopyChunk(meta, index, bytes, result, toChunk: false);
+                    if (cOrder is not null) FortranToC(bytes.AsSpan(0, chunkBytes), cOrder.AsSpan(0, chunkBytes), meta.Chunks, item);
+                    CopyChunk(meta, index, cOrder ?? bytes, result, toChunk: false);
                 }
                 finally
                 {
+                    if (cOrder is not null) pool.Return(cOrder);
                     if (!ReferenceEquals(bytes, raw)) pool.Return(bytes);
                     pool.Return(raw);
                 }
@@ -221,6 +242,50 @@ public static class ZarrStore
         }
     }
 
+    /// <summary>
+    /// Reorders a full-size chunk stored in Fortran order (first index fastest) into C order (last index fastest), item
+    /// by item; the bytes of each item keep their order.
+    /// </summary>
+    internal static void FortranToC(ReadOnlySpan<byte> src, Span<byte> dst, int[] chunks, int item)
+    {
+        switch (item)
+        {
+            case 1: FortranToC(src, dst, chunks); break;
+            case 2: FortranToC(MemoryMarshal.Cast<byte, ushort>(src), MemoryMarshal.Cast<byte, ushort>(dst), chunks); break;
+            case 4: FortranToC(MemoryMarshal.Cast<byte, uint>(src), MemoryMarshal.Cast<byte, uint>(dst), chunks); break;
+            case 8: FortranToC(MemoryMarshal.Cast<byte, ulong>(src), MemoryMarshal.Cast<byte, ulong>(dst), chunks); break;
+            default: throw new ArgumentException($"item size {item} is not a zarr numeric size (1, 2, 4 or 8).", nameof(item));
+        }
+    }
+
+    private static void FortranToC<T>(ReadOnlySpan<T> src, Span<T> dst, int[] chunks) where T : unmanaged
+    {
+        int rank = chunks.Length;
+        // Fortran strides in elements: dimension 0 is contiguous.
+        var stride = new long[rank];
+        stride[0] = 1;
+        for (int d = 1; d < rank; d++) stride[d] = stride[d - 1] * chunks[d - 1];
+        int inner = chunks[rank - 1];
+        long innerStride = stride[rank - 1];
+        long rows = ZarrArray.Product(chunks) / inner;
+        var idx = new int[rank];
+        long srcBase = 0;
+        int o = 0;
+        for (long r = 0; r < rows; r++)
+        {
+            long s = srcBase;
+            for (int i = 0; i < inner; i++, s += innerStride) dst[o++] = src[(int)s];
+            // Odometer over the C index without its last dimension, keeping the Fortran offset in step.
+            for (int d = rank - 2; d >= 0; d--)
+            {
+                srcBase += stride[d];
+                if (++idx[d] < chunks[d]) break;
+                srcBase -= stride[d] * chunks[d];
+                idx[d] = 0;
+            }
+        }
+    }
+
     private static void FillAll(Array data, byte[] fill)
     {
         var one = Array.CreateInstance(data.GetType().GetElementType()!, 1);
@@ -229,6 +294,7 @@ public static class ZarrStore
         {
             case float[] a: Array.Fill(a, ((float[])one)[0]); break;
             case double[] a: Array.Fill(a, ((double[])one)[0]); break;
+            case Half[] a: Array.Fill(a, ((Half[])one)[0]); break;
             case sbyte[] a: Array.Fill(a, ((sbyte[])one)[0]); break;
             case short[] a: Array.Fill(a, ((short[])one)[0]); break;
             case int[] a: Array.Fill(a, ((int[])one)[0]); break;

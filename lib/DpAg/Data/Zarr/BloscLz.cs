@@ -1,4 +1,4 @@
-namespace DpAg.Data;
+namespace DpAg.Data.Zarr;
 
 /// <summary>
 /// Decoder for Blosc's own LZ77 codec "blosclz" (c-blosc 1.x blosclz.c format): a token stream where a control
