@@ -19,6 +19,7 @@ internal static class Commands
         SpiralsCommand.Create(),
         ShipCommand.Create(),
         StudyCommand.Create(),
+        SiteCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>

@@ -24,6 +24,9 @@ public static partial class OfflinePlotly
 
     private static readonly Lazy<string> BundleText = new(LoadBundle);
 
+    /// <summary>plotly.js's licence notices (MIT, and those of the libraries it bundles), shipped beside the site's copy.</summary>
+    public static string LicenseText => ReadResource(ResourceName() + ".LICENSE.txt");
+
     /// <summary>
     /// The bundle as one self-contained script body: plotly.js, run with <c>define</c>, <c>module</c> and
     /// <c>exports</c> hidden so it always sets <c>window.Plotly</c> (Jupyter pages load require.js, and an anonymous
@@ -72,6 +75,13 @@ public static partial class OfflinePlotly
         ?? throw new InvalidOperationException("Plotly.NET.dll carries no plotly-*.min.js resource (Plotly.NET was upgraded?); " +
                                                "DpAg.Plots.OfflinePlotly needs a bundled plotly.js to draw charts offline.");
 
+    private static string ReadResource(string name)
+    {
+        using var stream = typeof(GenericChart).Assembly.GetManifestResourceStream(name)
+                           ?? throw new InvalidOperationException($"Plotly.NET.dll carries no resource {name}.");
+        return new StreamReader(stream).ReadToEnd();
+    }
+
     private static string FindVersion()
     {
         string name = ResourceName();
@@ -80,8 +90,7 @@ public static partial class OfflinePlotly
 
     private static string LoadBundle()
     {
-        using var stream = typeof(GenericChart).Assembly.GetManifestResourceStream(ResourceName())!;
-        string plotly = new StreamReader(stream).ReadToEnd();
+        string plotly = ReadResource(ResourceName());
         // Inline in HTML, "</script" would end the element early; plotly.min.js has none today, but say so if that changes.
         if (plotly.Contains("</script", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException("The bundled plotly.js contains \"</script\" and cannot be inlined; DpAg.Plots.OfflinePlotly needs an escape for it.");
