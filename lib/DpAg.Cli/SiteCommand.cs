@@ -15,14 +15,19 @@ internal static class SiteCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var output = new Option<string>("--output") { Description = "Site folder (replaced as a whole).", DefaultValueFactory = _ => "artifacts/site" };
+        var mathJax = new Option<string>("--mathjax")
+        {
+            Description = "A MathJax 2.7 folder (holding MathJax.js) to copy beside the pages; without one, formulas show as TeX.",
+            DefaultValueFactory = _ => SiteOptions.DebianMathJax,
+        };
         var command = new Command("site", "Export the executed notebooks and the run/study reports to HTML with an index page; opens offline from a file browser.")
         {
-            notebooks, reports, output,
+            notebooks, reports, output, mathJax,
         };
         command.SetAction(parse => Commands.Guarded(() =>
         {
             var folders = parse.GetValue(reports) is { Length: > 0 } given ? given : DefaultReports("artifacts");
-            var result = ResultsSite.Build(new SiteOptions(parse.GetValue(notebooks)!, folders, parse.GetValue(output)!));
+            var result = ResultsSite.Build(new SiteOptions(parse.GetValue(notebooks)!, folders, parse.GetValue(output)!, MathJax: parse.GetValue(mathJax)));
             foreach (var note in result.Notes) Console.WriteLine($"note: {note}");
             Console.WriteLine($"site: {result.Index} ({result.Notebooks.Count} notebooks, {result.Reports.Count} reports)");
             return 0;
