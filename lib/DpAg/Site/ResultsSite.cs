@@ -177,7 +177,9 @@ public static partial class ResultsSite
         string text = string.Join(" ", lines);
         text = Regex.Replace(text, @"\[([^\]]*)\]\([^)]*\)", "$1");
         text = Regex.Replace(text, @"[*_`$]", "");
-        return text.Length <= 300 ? text : text[..text.LastIndexOf(' ', 297)] + " ...";
+        if (text.Length <= 300) return text;
+        int cut = text.LastIndexOf(' ', 297);
+        return text[..(cut > 0 ? cut : 297)] + " ...";
     }
 
     private static string ReportName(string folder, List<ReportPage> taken)

@@ -102,6 +102,20 @@ public class ResultsSiteTests : IDisposable
         Assert.Contains(result.Notes, n => n.Contains("MathJax not found", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("word ")]
+    [InlineData("x")]
+    public void ALongIntroductionIsCutToAShortSummary(string unit)
+    {
+        string intro = "# T\n\n" + string.Concat(Enumerable.Repeat(unit, 400));
+        var doc = new JsonObject { ["cells"] = new JsonArray(new JsonObject { ["cell_type"] = "markdown", ["source"] = intro }) };
+        var page = ResultsSite.Describe("t", doc);
+        Assert.EndsWith(" ...", page.Summary);
+        Assert.InRange(page.Summary.Length, 250, 301);
+        Assert.Equal("unknown", page.Budget);
+        Assert.Null(page.Started);
+    }
+
     [Fact]
     public void MissingNotebooksAreAnErrorThatSaysWhatToRun()
     {
