@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: sets up, trains DP and DP-AG on the shipped Push-T expert demonstrations, evaluates both in the
-# simulator, writes a comparison report with figures, and executes every notebook. Everything lands in artifacts/.
+# simulator, writes a comparison report with figures, executes every notebook and exports all of it as an offline HTML
+# site (artifacts/site/index.html). Everything lands in artifacts/.
 #   DPAG_BUDGET=ci scripts/main.sh    a few minutes (what CI uses)
 #   scripts/main.sh                   the real budget: the CPU recipe's runs (trained into artifacts/runs once, then reused)
 #   DPAG_USE_SHIPPED=1 scripts/main.sh   the real budget on the policies the kit ships (data/policies/), no training
@@ -69,4 +70,6 @@ done
   cat artifacts/report/notebook-times.txt
   echo; echo "Runtime: $(scripts/dpag doctor --runtime-only 2>&1 | tail -1)"
 } >> artifacts/report/report.md
-log "report: artifacts/report/report.md"
+# Everything above as one offline HTML site (notebooks, reports, an index): open artifacts/site/index.html.
+scripts/dpag site --notebooks artifacts/notebooks --output artifacts/site
+log "report: artifacts/report/report.md; site: artifacts/site/index.html"

@@ -2,7 +2,8 @@
 # Sets the kit up from the repository alone; safe to run again (every step is skipped when already done).
 #
 #   scripts/setup.sh               .NET tools and packages, Release build, native checks, Jupyter + the C# kernel
-#   scripts/setup.sh --test-deps   also the test-time references (python3-zarr/numcodecs, python3-torch; GNU parallel for the study test)
+#   scripts/setup.sh --test-deps   also the test-time references (python3-zarr/numcodecs, python3-torch; GNU parallel for the study test;
+#                                  Chromium for the browser test of the results site)
 #
 # System packages come from apt when running as root on Debian/Ubuntu; otherwise the script says what to install
 # (or use conda: `conda env create -f environment.yml && conda activate dpag`, then run this script).
@@ -13,7 +14,7 @@ TEST_DEPS=0
 for arg in "$@"; do
   case "$arg" in
     --test-deps) TEST_DEPS=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "setup: unknown option '$arg' (known: --test-deps, --help)" >&2; exit 2 ;;
   esac
 done
@@ -26,9 +27,10 @@ sdk_major="$(dotnet --version | cut -d. -f1)"
 [ "$sdk_major" -ge 10 ] || die "the .NET SDK on PATH is $(dotnet --version); the kit needs 10.0 or later."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# 2. System packages: Jupyter (notebooks), Chipmunk2D 7.0.3 (the Push-T physics engine).
-packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook libchipmunk7)
-[ "$TEST_DEPS" = 1 ] && packages+=(python3-zarr python3-numcodecs python3-torch parallel)
+# 2. System packages: Jupyter (notebooks), Chipmunk2D 7.0.3 (the Push-T physics engine), MathJax and require.js (copied
+#    into the offline results site, `dpag site`).
+packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook libchipmunk7 libjs-mathjax libjs-requirejs)
+[ "$TEST_DEPS" = 1 ] && packages+=(python3-zarr python3-numcodecs python3-torch parallel chromium)
 missing=()
 if command -v dpkg >/dev/null; then
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -21,6 +21,7 @@ internal static class Commands
         TorchCommands.Export(),
         TorchCommands.Import(),
         StudyCommand.Create(),
+        SiteCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>

@@ -8,8 +8,8 @@ using TorchSharp;
 namespace DpAg.Notebook;
 
 /// <summary>
-/// Display formatters: Plotly.NET charts through Plotly.NET.Interactive's own formatter, ScottPlot plots as inline
-/// PNG, Deedle frames as HTML tables, tensors as one-line summaries (instead of a 2 MB object tree).
+/// Display formatters: Plotly.NET charts drawn with the plotly.js the kit carries (DpAg.Plots.OfflinePlotly),
+/// ScottPlot plots as inline PNG, Deedle frames as HTML tables, tensors as one-line summaries (instead of a 2 MB object tree).
 /// </summary>
 public static class Formatters
 {
@@ -33,16 +33,10 @@ public static class Formatters
 
     private static void RegisterPlotly()
     {
-        if (Kernel.Root is { } root)
-        {
-            // The package's own kernel extension: the same formatter a `#r "nuget: Plotly.NET.Interactive"` would load.
-            ((IKernelExtension)new Plotly.NET.Interactive.FormatterKernelExtension()).OnLoadAsync(root).GetAwaiter().GetResult();
-        }
-        else
-        {
-            Formatter.Register<Plotly.NET.GenericChart>(
-                (chart, writer) => writer.Write(Plotly.NET.Interactive.Formatters.toInteractiveHTML(chart)), HtmlFormatter.MimeType);
-        }
+        // The kit's own formatter, not Plotly.NET.Interactive's: that one loads require.js and plotly.js from CDNs, so
+        // charts stay blank offline; this one draws with the plotly.js that Kit.Setup() loads from Plotly.NET's assembly.
+        Formatter.Register<Plotly.NET.GenericChart>((chart, writer) => writer.Write(DpAg.Plots.OfflinePlotly.ChartHtml(chart)), HtmlFormatter.MimeType);
+        Formatter.SetPreferredMimeTypesFor(typeof(Plotly.NET.GenericChart), HtmlFormatter.MimeType);
     }
 
     /// <summary>A ScottPlot plot as an <c>img</c> tag holding a base64 PNG (renders offline and on GitHub).</summary>

@@ -7,7 +7,8 @@ namespace DpAg.Notebook;
 /// The one call a notebook makes after <c>#r "../lib/DpAg.Notebook/bin/DpAg.Notebook.dll"</c>:
 /// <code>var kit = DpAg.Notebook.Kit.Setup();</code>
 /// It bridges FSharp.Core for Plotly.NET and Deedle, initialises the TorchSharp runtime (natives, device, threads,
-/// seed) and registers display formatters for Plotly charts, ScottPlot plots, Deedle frames and tensors.
+/// seed), registers display formatters for Plotly charts, ScottPlot plots, Deedle frames and tensors, and shows
+/// plotly.js once, from the copy the kit carries, so charts draw offline.
 /// </summary>
 public static class Kit
 {
@@ -29,6 +30,7 @@ public static class Kit
             Seed: seed,
             Quiet: true));
         RegisterFormatters();
+        ShowPlotlyScript();
         Console.WriteLine(info.Summary);
         var (simulator, description) = DpAg.Envs.PushTEnv.CheckPhysicsEngine();
         if (!simulator) Console.WriteLine($"Warning: {description} (notebooks 05, 06, 09 and 10 run the Push-T simulator).");
@@ -40,5 +42,21 @@ public static class Kit
     public static Microsoft.AspNetCore.Html.IHtmlContent Html(string html) => new Microsoft.AspNetCore.Html.HtmlString(html);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RegisterFormatters() => Formatters.Register();
+    private static void RegisterFormatters()
+    {
+        Formatters.Register();
+        KernelDiagnostics.Install();
+    }
+
+    /// <summary>
+    /// Shows plotly.js (Plotly.NET's bundled copy) in this cell's output, so every chart below draws without the
+    /// internet, in Jupyter, VS Code and the exported HTML alike. On every call: a notebook saved after re-running the
+    /// setup cell must still carry it. Outside a kernel (tests, scripts) there is nothing to show.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ShowPlotlyScript()
+    {
+        if (Microsoft.DotNet.Interactive.KernelInvocationContext.Current is { } context)
+            Microsoft.DotNet.Interactive.KernelInvocationContextExtensions.Display(context, Html(DpAg.Plots.OfflinePlotly.ScriptHtml()), "text/html");
+    }
 }

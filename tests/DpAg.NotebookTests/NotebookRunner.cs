@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -12,6 +13,23 @@ public static class NotebookRunner
 
     /// <summary>Per-cell timeout in seconds (nbconvert has none by default).</summary>
     public const int CellTimeoutSeconds = 900;
+
+    /// <summary>The notebooks executed by this test run, by file name (what the rendered-notebook checks read).</summary>
+    private static readonly ConcurrentDictionary<string, ExecutedNotebook> ExecutedThisRun = new(StringComparer.Ordinal);
+
+    /// <summary>The file names of every notebook in notebooks/, in order.</summary>
+    public static IReadOnlyList<string> AllNotebookNames() =>
+        Directory.GetFiles(Path.Combine(RepoRoot, "notebooks"), "*.ipynb").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// The copy of <paramref name="notebook"/> this test run executed, executing it now if no test has yet: checks that
+    /// read executed notebooks never look at a copy left by an earlier run.
+    /// </summary>
+    public static ExecutedNotebook ExecutedInThisRun(string notebook)
+    {
+        lock (ExecutedThisRun)
+            return ExecutedThisRun.TryGetValue(notebook, out var done) ? done : Execute(notebook);
+    }
 
     /// <summary>Runs <paramref name="notebook"/> (a file name in notebooks/) with the CI budget; returns the executed copy.</summary>
     public static ExecutedNotebook Execute(string notebook)
@@ -59,7 +77,9 @@ public static class NotebookRunner
                 : "";
             throw new InvalidOperationException($"nbconvert failed on {notebook} (exit {process.ExitCode}).{hint}\n{Tail(log, 4000)}");
         }
-        return new ExecutedNotebook(notebook, JsonNode.Parse(File.ReadAllText(executed))!, watch.Elapsed);
+        var result = new ExecutedNotebook(notebook, JsonNode.Parse(File.ReadAllText(executed))!, watch.Elapsed);
+        ExecutedThisRun[notebook] = result;
+        return result;
     }
 
     private static string Tail(string text, int max) => text.Length <= max ? text : "..." + text[^max..];

@@ -49,7 +49,7 @@ public class NotebookTests(ITestOutputHelper output)
             Assert.Contains(nb.Outputs("stream"), s => s.Contains("DpAg: device cpu"));
             Assert.Contains(nb.Outputs("text/plain"), s => s.Contains("backward and double backward OK"));
             Assert.Contains(nb.Outputs("text/plain"), s => s.Contains("kit's own libtorch"));
-            // Plotly.NET.Interactive's formatter writes this marker and the plotly.js loader.
+            // The kit's Plotly formatter (DpAg.Plots.OfflinePlotly) keeps Plotly.NET's marker and renderPlotly_ function.
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("Plotly chart will be drawn inside this DIV") && s.Contains("renderPlotly"));
             Assert.Contains(nb.Outputs("text/html"), s => s.StartsWith("<img src=\"data:image/png;base64,iVBORw0KGgo"));
             Assert.Contains(nb.Outputs("text/html"), s => s.Contains("<table class=\"dpag-frame\"") && s.Contains("DP-AG"));
