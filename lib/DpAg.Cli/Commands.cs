@@ -19,6 +19,8 @@ internal static class Commands
         SpiralsCommand.Create(),
         ShipCommand.Create(),
         StudyCommand.Create(),
+        SpecCommand.Create(),
+        StoreCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>

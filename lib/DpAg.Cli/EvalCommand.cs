@@ -99,7 +99,7 @@ internal static class EvalCommand
                     parse.GetValue(inferenceSteps), parse.GetValue(noiseScale));
                 var envConfig = parse.GetValue(dynamic) ? PushTConfig.Dynamic : PushTConfig.Classic;
                 var spec = PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName));
-                var config = PushTEvalConfig.For(spec.Config.Policy, envConfig) with
+                var config = PushTEvalConfig.For(spec.Policy, envConfig) with
                 {
                     Episodes = parse.GetValue(episodes), FirstSeed = parse.GetValue(firstSeed), MaxSteps = parse.GetValue(maxSteps),
                     GifEpisodes = parse.GetValue(gifs),

@@ -53,12 +53,12 @@ public static class CheckpointEvaluation
         ArgumentNullException.ThrowIfNull(config);
         var (policy, spec, info) = PolicyRuns.LoadTrained(runDir, device, checkpoint);
         using var _ = policy;
-        if (sampling.Sampler is { } kind) policy.Sampler = spec.Config.Policy.CreateScheduler(kind);
+        if (sampling.Sampler is { } kind) policy.Sampler = spec.Policy.CreateScheduler(kind);
         if (sampling.InferenceSteps is { } n) policy.InferenceSteps = n;
         policy.InferenceNoiseScale = sampling.NoiseScale;
         var result = LockstepRunner.Evaluate(new PolicyActor(policy, device, seed), config, progress);
         return new CheckpointEvalResult(spec, info, checkpoint, policy.Sampler.GetType().Name,
-            policy.InferenceSteps > 0 ? policy.InferenceSteps : spec.Config.Policy.NumInferenceSteps, policy.InferenceNoiseScale, result);
+            policy.InferenceSteps > 0 ? policy.InferenceSteps : spec.Policy.NumInferenceSteps, policy.InferenceNoiseScale, result);
     }
 
     /// <summary>Writes <c>eval.json</c> (and the recorded GIFs) of <paramref name="result"/> into <paramref name="outDir"/>.</summary>

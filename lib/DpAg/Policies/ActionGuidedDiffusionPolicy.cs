@@ -26,7 +26,7 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
     private readonly GaussianPosterior posterior;
 
     /// <summary>Builds the policy; <paramref name="normalizer"/> is the dataset's (its fields become buffers).</summary>
-    public ActionGuidedDiffusionPolicy(ActionGuidedConfig config, LinearNormalizer normalizer) : base("dp_ag", config.Validate().Policy, normalizer)
+    public ActionGuidedDiffusionPolicy(ActionGuidedConfig config, LinearNormalizer normalizer) : base(PolicySpec.KindName(PolicyKind.DpAg), config.Validate().Policy, normalizer)
     {
         GuidedConfig = config;
         posterior = new GaussianPosterior(FeatureDim, config.LearnedMean, config.LogVarMin, config.LogVarMax);
@@ -111,7 +111,7 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
 
     /// <summary>
     /// With <see cref="ActionGuidedConfig.EvolveLatentAtInference"/>: before each reverse step, move the latent by the
-    /// VJP at the current noisy actions (from mu, or along the SDE for <see cref="GuidanceForm.PaperSde"/>), then
+    /// VJP at the current noisy actions (from mu, or along the SDE for <see cref="GuidanceForm.Sde"/>), then
     /// predict the noise from the evolved latent. Otherwise the static mu, exactly like DP.
     /// </summary>
     protected override Tensor PredictNoiseForStep(Tensor sample, int timestep, Tensor initialCondition, ref Tensor latent)
@@ -123,7 +123,7 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
         var guidance = GuidedConfig.Guidance with { Detach = true };
         using (torch.enable_grad())
         {
-            if (guidance.Form == GuidanceForm.PaperSde)
+            if (guidance.Form == GuidanceForm.Sde)
             {
                 // z^{k-1} = z^k + gamma VJP(a^k, z^k) dt + sigma sqrt(dt) dW, accumulated over the reverse steps.
                 latent = ActionGuidedSde.EulerMaruyamaStep(Predict, latent, InferenceSigma, guidance).Latent.detach();
