@@ -143,12 +143,12 @@ public static class KitBenchmarks
         // The checkpoint chosen on validation seeds when the run kept one, else the latest.
         string checkpoint = ValidationLog.ReadBest(runDir) is null ? "latest" : "best";
         var spec = PolicySpec.Load(Path.Combine(runDir, PolicySpec.FileName));
-        var config = PushTEvalConfig.For(spec.Config.Policy) with { Episodes = episodes };
+        var config = PushTEvalConfig.For(spec.Policy) with { Episodes = episodes };
         var results = new List<SamplerCoverage>();
         // A policy trained on a scaled target (the released DP-AG: noise / 0.4) is also sampled with the output rescaled.
-        double targetScale = spec.Config.Loss.DenoisingTargetScale;
+        double targetScale = spec is DpAgSpec ag ? ag.Config.Loss.DenoisingTargetScale : 1.0;
         var runsToDo = samplers.Select(s => (s.Kind, s.Steps, Scale: 1.0)).ToList();
-        if (spec.Kind == PolicyKind.DpAg && targetScale != 1.0)
+        if (targetScale != 1.0)
             runsToDo.AddRange(samplers.Select(s => (s.Kind, s.Steps, Scale: 1.0 / targetScale)));
         foreach (var (kind, steps, scale) in runsToDo)
         {

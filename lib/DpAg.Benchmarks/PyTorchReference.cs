@@ -77,8 +77,8 @@ public static class PyTorchReference
         return JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["obs_dim"] = config.LowDimObsDim, ["action_dim"] = config.ActionDim, ["obs_steps"] = config.ObsSteps, ["horizon"] = config.Horizon,
-            ["down_dims"] = config.DownDims, ["step_embed_dim"] = config.StepEmbedDim, ["kernel_size"] = config.KernelSize,
-            ["n_groups"] = config.NGroups, ["cond_predict_scale"] = config.CondPredictScale, ["num_train_timesteps"] = config.NumTrainTimesteps,
+            ["down_dims"] = config.Unet.DownDims, ["step_embed_dim"] = config.Unet.DiffusionStepEmbedDim, ["kernel_size"] = config.Unet.KernelSize,
+            ["n_groups"] = config.Unet.NGroups, ["cond_predict_scale"] = config.Unet.CondPredictScale, ["num_train_timesteps"] = config.NumTrainTimesteps,
         });
     }
 

@@ -224,7 +224,7 @@ internal static class BenchCommand
             var md = new StringBuilder();
             md.AppendLine("# dpag bench").AppendLine();
             md.AppendLine(CultureInfo.InvariantCulture, $"- date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; machine: {machine}");
-            md.AppendLine(CultureInfo.InvariantCulture, $"- U-Net size: {parse.GetValue(size)} (down dims {string.Join("/", config.DownDims)}), float32, training batch {b}, {r} interleaved rounds of {s} steps; chunk latency {lr} rounds; medians (min-max)");
+            md.AppendLine(CultureInfo.InvariantCulture, $"- U-Net size: {parse.GetValue(size)} (down dims {string.Join("/", config.Unet.DownDims)}), float32, training batch {b}, {r} interleaved rounds of {s} steps; chunk latency {lr} rounds; medians (min-max)");
             if (paperSizes.Length > 0)
                 md.AppendLine(CultureInfo.InvariantCulture, $"- the paper's sizes ([pusht-lowdim], [pusht-image]): batch {b}, {pr} interleaved rounds of 1 step (the PyTorch reference covers the low-dim policies only)");
             md.AppendLine(CultureInfo.InvariantCulture, $"- {referenceNote}");

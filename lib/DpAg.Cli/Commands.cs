@@ -22,6 +22,8 @@ internal static class Commands
         TorchCommands.Import(),
         StudyCommand.Create(),
         SiteCommand.Create(),
+        SpecCommand.Create(),
+        StoreCommand.Create(),
     ];
 
     /// <summary>Options every torch-using verb shares.</summary>

@@ -98,9 +98,9 @@ internal static class EvalCommand
                 var spec = PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName));
                 // Unset options keep the run's own sampler and steps.
                 var inference = new InferenceOptions(
-                    parse.GetValue(sampler) is { } name ? (name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm) : spec.Config.Policy.Sampler,
-                    parse.GetValue(inferenceSteps) ?? spec.Config.Policy.NumInferenceSteps) { NoiseScale = parse.GetValue(noiseScale) };
-                var config = PushTEvalConfig.For(spec.Config.Policy, envConfig) with
+                    parse.GetValue(sampler) is { } name ? (name.ToLowerInvariant() == "ddim" ? SamplerKind.Ddim : SamplerKind.Ddpm) : spec.Policy.Sampler,
+                    parse.GetValue(inferenceSteps) ?? spec.Policy.NumInferenceSteps) { NoiseScale = parse.GetValue(noiseScale) };
+                var config = PushTEvalConfig.For(spec.Policy, envConfig) with
                 {
                     Episodes = parse.GetValue(episodes), FirstSeed = parse.GetValue(firstSeed), MaxSteps = parse.GetValue(maxSteps),
                     GifEpisodes = parse.GetValue(gifs),

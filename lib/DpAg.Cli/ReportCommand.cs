@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using DpAg.Evaluation;
 using DpAg.IO;
+using DpAg.Policies;
 using DpAg.Plots;
 
 namespace DpAg.Cli;
@@ -69,7 +70,7 @@ internal static class ReportCommand
                         $"| {s.Policy} | {p.BestByValidationStep?.ToString(CultureInfo.InvariantCulture) ?? "-"} | {p.BestByValidationScore?.ToString("F3", CultureInfo.InvariantCulture) ?? "-"} | {p.MaxStep} | {p.MaxScore:F3} | {p.LastMeanScore:F3} | {p.LastCount} |");
                 }
             }
-            if (summaries.Any(s => s.Policy == "dp_ag"))
+            if (summaries.Any(s => s.Policy == PolicySpec.KindName(PolicyKind.DpAg)))
                 md.AppendLine().AppendLine("DP-AG's denoise term follows the released code: its target is noise / 0.4, so it reads 6.25x a DP loss of the same quality.");
             md.AppendLine().AppendLine("Paper (Push-T keypoint, target coverage): DP 0.95 ± 0.03, DP-AG 0.99 ± 0.01, after 5000 epochs of a 65.8M-parameter U-Net on 206 human demonstrations;" +
                                        " these runs are CPU-sized (see the table), so compare shapes, not values.").AppendLine();

@@ -47,13 +47,13 @@ internal static class SpiralsCommand
             {
                 Gamma = parse.GetValue(gamma) ?? baseGuidance.Gamma,
                 Sign = parse.GetValue(sign) ?? baseGuidance.Sign,
-                Normalisation = parse.GetValue(norm)!.Trim().ToLowerInvariant() switch
+                Normalise = parse.GetValue(norm)!.Trim().ToLowerInvariant() switch
                 {
-                    "paper" => VjpNormalisation.Paper,
-                    "released" => VjpNormalisation.Released,
+                    "paper" => false,
+                    "released" => true,
                     var v => throw new ArgumentException($"--norm '{v}' is invalid: use paper or released."),
                 },
-                DetachVjp = parse.GetValue(detach),
+                Detach = parse.GetValue(detach),
             };
             var experiment = sweep.Experiment with
             {

@@ -58,8 +58,8 @@ internal static class TorchCommands
             var result = TorchInterop.Import(parse.GetValue(stateDict)!, dir, new TorchImportOptions(
                 new DiffusionPolicyStateDict.ShapeHints(parse.GetValue(horizon), parse.GetValue(actionSteps), parse.GetValue(groups), policyKind),
                 parse.GetValue(spec), parse.GetValue(normalizer)));
-            var c = result.Spec.Config.Policy;
-            Console.WriteLine($"wrote {dir}: {result.Spec.Name}, U-Net down dims [{string.Join(", ", c.DownDims)}], step embedding {c.StepEmbedDim}, kernel {c.KernelSize}, " +
+            var c = result.Spec.Policy;
+            Console.WriteLine($"wrote {dir}: {result.Spec.Name}, U-Net down dims [{string.Join(", ", c.Unet.DownDims)}], step embedding {c.Unet.DiffusionStepEmbedDim}, kernel {c.Unet.KernelSize}, " +
                               $"Do {c.LowDimObsDim}, To {c.ObsSteps}, Da {c.ActionDim}, T {c.Horizon}, Ta {c.ActionSteps}; normaliser from the {result.NormalizerSource}");
             if (result.Ignored.Count > 0) Console.WriteLine($"ignored: {string.Join(", ", result.Ignored)}");
             Console.WriteLine($"score it: dpag eval --run-dir {dir} --checkpoint best");

@@ -12,9 +12,10 @@ internal static class TrainCommand
     public static Command Create()
     {
         var config = new Option<string?>("--config") { Description = "JSON file of option values (keys = option names); command-line options win." };
-        var policy = new Option<string>("--policy") { Description = "dp or dp-ag.", DefaultValueFactory = _ => "dp-ag" };
-        var preset = new Option<string>("--preset") { Description = "DP-AG preset: released (the authors' code) or paper (the paper's equations).", DefaultValueFactory = _ => "released" };
-        var size = new Option<string>("--size") { Description = "Network size: tiny, small (5.4M, CPU), pusht-lowdim (65.8M, paper), pusht-image (paper, images).", DefaultValueFactory = _ => "small" };
+        var policy = new Option<string?>("--policy") { Description = "dp or dp-ag (default dp-ag)." };
+        var preset = new Option<string?>("--preset") { Description = "DP-AG preset: released (the authors' code; the default) or paper (the paper's equations). Not for --policy dp." };
+        var size = new Option<string?>("--size") { Description = "Network size: tiny, small (5.4M, CPU; the default), pusht-lowdim (65.8M, paper), pusht-image (paper, images)." };
+        var specFile = new Option<string?>("--spec") { Description = "A full policy spec (JSON, as `dpag spec` prints it, edited): every setting of the policy; replaces --policy, --preset and --size." };
         var dataset = new Option<string>("--dataset") { Description = "Push-T zarr store (the kit's data/pusht_expert.zarr or the official pusht_cchi_v7_replay.zarr).", DefaultValueFactory = _ => "data/pusht_expert.zarr" };
         var runDir = new Option<string>("--run-dir") { Description = "Run folder (checkpoints, logs, policy.json, normalizer.json); an existing run resumes.", DefaultValueFactory = _ => "runs/train" };
         var steps = new Option<long>("--steps") { Description = "Optimiser steps.", DefaultValueFactory = _ => 2000 };
@@ -37,14 +38,28 @@ internal static class TrainCommand
         var retries = new Option<int>("--retries") { Description = "After a native fault in a step, resume from the last checkpoint up to this many times (each retry is logged).", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train DP or DP-AG on Push-T demonstrations (CPU or GPU); resumes an interrupted run exactly.")
         {
-            config, budget, policy, preset, size, dataset, runDir, steps, batch, lr, warmup, checkpointEvery, keep, maxGradNorm, fresh, stopAfter, retries, store,
+            config, budget, policy, preset, size, specFile, dataset, runDir, steps, batch, lr, warmup, checkpointEvery, keep, maxGradNorm, fresh, stopAfter, retries, store,
             evalEvery, evalEpisodes, evalFirstSeed, evalSampler, evalSteps, evalNoiseScale,
         }.WithRuntimeOptions();
         command.SetAction(parse => Commands.Guarded(() =>
         {
             var file = ConfigFile.Load(parse.GetValue(config), command.Options, Budgets.Get(parse.GetValue(budget), command.Options));
             T V<T>(Option<T> o) => ConfigFile.Value(parse, o, file);
-            var spec = PolicySpec.FromNames(V(policy), V(preset), V(size));
+            PolicySpec spec;
+            string described;
+            if (V(specFile) is { } path)
+            {
+                var given = new[] { ("--policy", V(policy)), ("--preset", V(preset)), ("--size", V(size)) }.Where(o => o.Item2 is not null).Select(o => o.Item1).ToList();
+                if (given.Count > 0)
+                    throw new ArgumentException($"--spec {path} describes the whole policy; drop {string.Join(" and ", given)} (edit the file instead).");
+                spec = PolicySpec.Load(path);
+                described = $"spec {path}";
+            }
+            else
+            {
+                spec = PolicySpec.FromNames(V(policy) ?? "dp-ag", V(preset), V(size) ?? "small");
+                described = spec is DpAgSpec ? $"{V(preset) ?? "released"}, {V(size) ?? "small"}" : V(size) ?? "small";
+            }
             var trainConfig = new TrainConfig
             {
                 RunDir = V(runDir), Steps = V(steps), BatchSize = V(batch), LearningRate = V(lr), WarmupSteps = V(warmup),
@@ -60,7 +75,7 @@ internal static class TrainCommand
                     var other => throw new ArgumentException($"--eval-sampler: unknown sampler '{other}'; use ddim or ddpm."),
                 };
                 if (every < 1) throw new ArgumentException($"--eval-every must be at least 1, got {every}.");
-                var evalConfig = DpAg.Evaluation.PushTEvalConfig.For(spec.Config.Policy) with { Episodes = V(evalEpisodes), FirstSeed = V(evalFirstSeed) };
+                var evalConfig = DpAg.Evaluation.PushTEvalConfig.For(spec.Policy) with { Episodes = V(evalEpisodes), FirstSeed = V(evalFirstSeed) };
                 validation = DpAg.Evaluation.PushTValidation.Create(every, evalConfig,
                         new InferenceOptions(sampler, V(evalSteps)) { NoiseScale = V(evalNoiseScale) ?? TrainBudget.ConsistentNoiseScale(spec) }, V(Commands.Seed))
                     with { AfterEach = runDir => DpAg.Plots.RunFigures.SaveLearningCurves(runDir) };
@@ -73,13 +88,13 @@ internal static class TrainCommand
             if (V(store) is { } storeRoot)
             {
                 var runStore = new RunStore(storeRoot);
-                string keyed = runStore.RunDir(spec, data, trainConfig, validation);
+                string keyed = runStore.RunDir(spec, data, trainConfig, validation);   // refuses when an older-layout folder holds this run
                 trainConfig = trainConfig with { RunDir = keyed };
                 Directory.CreateDirectory(keyed);
                 DpAg.IO.AtomicFile.WriteAllText(Path.Combine(keyed, RunStore.KeyFile), RunStore.Describe(spec, data, trainConfig, validation));
                 Console.Error.WriteLine($"dpag train: store {storeRoot}: {(RunStore.IsFinished(keyed) ? "finished run, nothing to train" : "run")} {keyed}");
             }
-            Console.Error.WriteLine($"dpag train: {spec.Name} ({V(preset)}, {V(size)}) on {data.Count} windows of {V(dataset)}; run folder {trainConfig.RunDir}");
+            Console.Error.WriteLine($"dpag train: {spec.Name} ({described}) on {data.Count} windows of {V(dataset)}; run folder {trainConfig.RunDir}");
             using var storeLock = V(store) is null ? null : RunStore.Lock(trainConfig.RunDir, log: Console.Error);
             int maxRetries = V(retries);
             if (maxRetries < 0) throw new ArgumentException($"--retries must be >= 0, got {maxRetries}.");

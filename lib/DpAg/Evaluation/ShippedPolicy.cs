@@ -84,7 +84,7 @@ public static class ShippedPolicy
     {
         var spec = PolicySpec.Load(Path.Combine(dir, PolicySpec.FileName));
         double scale = TrainBudget.ConsistentNoiseScale(spec);
-        var config = PushTEvalConfig.For(spec.Config.Policy) with { Episodes = CheckEpisodes };
+        var config = PushTEvalConfig.For(spec.Policy) with { Episodes = CheckEpisodes };
         var result = CheckpointEvaluation.Evaluate(dir, "best", device, InferenceOptions.Ddim(CheckInferenceSteps) with { NoiseScale = scale }, config).Result;
         return new CheckResult(config.Episodes, config.FirstSeed, "ddim", CheckInferenceSteps, scale, result.MeanScore, result.SuccessRate);
     }

@@ -65,22 +65,22 @@ public sealed record TrainBudget
         ?? throw new ArgumentException($"--budget: unknown budget '{name}'. Known: {string.Join(", ", All.Select(b => b.Name))}.");
 
     /// <summary>The spec of <paramref name="kind"/> (dp, dp-ag) at this budget's size.</summary>
-    public PolicySpec Spec(string kind, string preset = "released") => PolicySpec.FromNames(kind, preset, Size);
+    public PolicySpec Spec(string kind, string? preset = null) => PolicySpec.FromNames(kind, preset, Size);
 
     /// <summary>The dataset settings a policy trains with (its horizon and observation/action steps; every episode).</summary>
     public static PushTDatasetConfig DatasetConfig(PolicySpec spec) => new(
-        Observation: spec.Config.Policy.Observation == ObservationKind.Image ? PushTObservation.Image : PushTObservation.Keypoint,
-        Horizon: spec.Config.Policy.Horizon, NObsSteps: spec.Config.Policy.ObsSteps, NActionSteps: spec.Config.Policy.ActionSteps,
+        Observation: spec.Policy.Observation == ObservationKind.Image ? PushTObservation.Image : PushTObservation.Keypoint,
+        Horizon: spec.Policy.Horizon, NObsSteps: spec.Policy.ObsSteps, NActionSteps: spec.Policy.ActionSteps,
         MaxTrainEpisodes: null);
 
     /// <summary>
     /// The noise scale that samples a policy the way it was trained: 1 for DP, 1 / target scale for DP-AG (0.4 for the
     /// released code's noise / 0.4 target).
     /// </summary>
-    public static double ConsistentNoiseScale(PolicySpec spec) => spec.Kind == PolicyKind.DpAg ? 1.0 / spec.Config.Loss.DenoisingTargetScale : 1.0;
+    public static double ConsistentNoiseScale(PolicySpec spec) => spec is DpAgSpec ag ? 1.0 / ag.Config.Loss.DenoisingTargetScale : 1.0;
 
     /// <summary>This budget's validation of <paramref name="spec"/> (consistent sampling).</summary>
     public ValidationOptions Validation(PolicySpec spec, long seed = 0) =>
-        PushTValidation.Create(EvalEvery, PushTEvalConfig.For(spec.Config.Policy) with { Episodes = EvalEpisodes, FirstSeed = PushTValidation.DefaultFirstSeed },
+        PushTValidation.Create(EvalEvery, PushTEvalConfig.For(spec.Policy) with { Episodes = EvalEpisodes, FirstSeed = PushTValidation.DefaultFirstSeed },
             new InferenceOptions(EvalSampler, EvalInferenceSteps) { NoiseScale = ConsistentNoiseScale(spec) }, seed);
 }

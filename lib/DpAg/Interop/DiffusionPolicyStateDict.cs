@@ -161,12 +161,17 @@ public static class DiffusionPolicyStateDict
         var policy = DiffusionPolicyConfig.PushTLowDim with
         {
             LowDimObsDim = obsDim, ActionDim = actionDim, ObsSteps = (int)(globalCond / obsDim), Horizon = hints.Horizon, ActionSteps = hints.ActionSteps,
-            DownDims = downDims, StepEmbedDim = stepEmbed, KernelSize = (int)firstConv[2], NGroups = hints.NGroups,
-            CondPredictScale = film[0] == 2 * downDims[0],
+            Unet = new UnetConfig
+            {
+                DownDims = downDims, DiffusionStepEmbedDim = stepEmbed, KernelSize = (int)firstConv[2], NGroups = hints.NGroups,
+                CondPredictScale = film[0] == 2 * downDims[0],
+            },
         };
         try
         {
-            return new PolicySpec { Kind = kind, Config = (ActionGuidedConfig.ReleasedCode with { Policy = policy, LearnedMean = learnedMean }).Validate() };
+            return kind == PolicyKind.Dp
+                ? new DpSpec(policy).Validate()
+                : new DpAgSpec(ActionGuidedConfig.ReleasedCode with { Policy = policy, LearnedMean = learnedMean }).Validate();
         }
         catch (ArgumentException e)
         {
@@ -209,8 +214,8 @@ public static class DiffusionPolicyStateDict
             else if (!(normalizerEntry && key.Contains(".input_stats.", StringComparison.Ordinal))) unexpected.Add(key); // statistics feed normalizer.json, not a weight
         }
         var missing = targets.Keys.Where(k => !state.ContainsKey(k)).ToList();
-        string what = $"a {(policy is ActionGuidedDiffusionPolicy ? "DP-AG" : "DP")} policy with U-Net down dims [{string.Join(", ", policy.Config.DownDims)}], " +
-                      $"step embedding {policy.Config.StepEmbedDim}, kernel {policy.Config.KernelSize}, Do {policy.Config.LowDimObsDim}, To {policy.Config.ObsSteps}, Da {policy.Config.ActionDim}";
+        string what = $"a {(policy is ActionGuidedDiffusionPolicy ? "DP-AG" : "DP")} policy with U-Net down dims [{string.Join(", ", policy.Config.Unet.DownDims)}], " +
+                      $"step embedding {policy.Config.Unet.DiffusionStepEmbedDim}, kernel {policy.Config.Unet.KernelSize}, Do {policy.Config.LowDimObsDim}, To {policy.Config.ObsSteps}, Da {policy.Config.ActionDim}";
         if (missing.Count > 0 || unexpected.Count > 0)
             throw new InvalidDataException($"{source}: the names do not match {what}: " +
                                            (missing.Count > 0 ? $"missing {List(missing)}" : "") + (missing.Count > 0 && unexpected.Count > 0 ? "; " : "") +

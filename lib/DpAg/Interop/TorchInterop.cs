@@ -65,11 +65,11 @@ public static class TorchInterop
     public static string DiffusionPolicyOverrides(PolicySpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var c = spec.Config.Policy;
+        var c = spec.Policy;
         return string.Create(CultureInfo.InvariantCulture,
             $"horizon={c.Horizon} n_obs_steps={c.ObsSteps} n_action_steps={c.ActionSteps} task.obs_dim={c.LowDimObsDim} task.action_dim={c.ActionDim} " +
-            $"policy.model.down_dims=[{string.Join(",", c.DownDims)}] policy.model.diffusion_step_embed_dim={c.StepEmbedDim} " +
-            $"policy.model.kernel_size={c.KernelSize} policy.model.n_groups={c.NGroups} policy.model.cond_predict_scale={(c.CondPredictScale ? "True" : "False")}");
+            $"policy.model.down_dims=[{string.Join(",", c.Unet.DownDims)}] policy.model.diffusion_step_embed_dim={c.Unet.DiffusionStepEmbedDim} " +
+            $"policy.model.kernel_size={c.Unet.KernelSize} policy.model.n_groups={c.Unet.NGroups} policy.model.cond_predict_scale={(c.Unet.CondPredictScale ? "True" : "False")}");
     }
 
     /// <summary>

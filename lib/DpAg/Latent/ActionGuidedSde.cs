@@ -36,7 +36,7 @@ public sealed record GuidedLatent(Tensor Latent, Tensor Vjp, Tensor Direction);
 /// var terms = DpAgLoss.Compute(epsPred, noise, epsGuided, mu, logvar, feature, DpAgLossConfig.ReleasedCode);
 /// </code>
 /// The VJP is taken with respect to the tensor the prediction was conditioned on (here mu); it must require grad.</para>
-/// <para>With <see cref="LatentGuidanceConfig.Form"/> = PaperSde the policy instead calls
+/// <para>With <see cref="LatentGuidanceConfig.Form"/> = <see cref="GuidanceForm.Sde"/> the policy instead calls
 /// <see cref="EulerMaruyamaStep"/> once per denoising step, with a predictor closing over that step's a^k and k.</para>
 /// </remarks>
 public static class ActionGuidedSde

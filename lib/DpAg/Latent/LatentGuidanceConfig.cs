@@ -2,22 +2,43 @@ using System.Globalization;
 
 namespace DpAg.Latent;
 
-/// <summary>Which VJP guidance the policy applies to the latent observation feature.</summary>
+/// <summary>
+/// How the VJP guidance moves the latent observation feature. The released code's step and the paper's
+/// reparameterisation (Eq. 4) are the same single step z~ = mu + gamma * sigma * d and differ only in settings
+/// (<see cref="LatentGuidanceConfig.Normalise"/>, <see cref="LatentGuidanceConfig.Detach"/>, gamma); the SDE is the other form.
+/// </summary>
 public enum GuidanceForm
 {
     /// <summary>
-    /// The authors' released code: one step, z_guided = mu + sigma * VJP / ||VJP|| (docs/method.md, R). Computed by <see cref="ActionGuidedSde.Reparameterise"/> with the released preset.
+    /// One step z~ = mu + gamma * sigma * d (docs/method.md M4; the released code's z = mu + sigma * VJP / ||VJP|| is
+    /// this step with Normalise on and gamma 1). Computed by <see cref="ActionGuidedSde.Reparameterise"/>.
     /// </summary>
-    ReleasedSingleStep,
-
-    /// <summary>The paper's discretised "VJP reparameterisation" z~ = mu + gamma * sigma * VJP (docs/method.md M4).</summary>
-    PaperReparameterisation,
+    SingleStep,
 
     /// <summary>
     /// The paper's action-guided SDE dz~ = VJP dt + sigma dW (docs/method.md M3), integrated by Euler-Maruyama over
-    /// the denoising steps (<see cref="ActionGuidedSde.EulerMaruyamaStep"/>).
+    /// the denoising steps (<see cref="ActionGuidedSde.EulerMaruyamaStep"/>); the only form that reads
+    /// <see cref="LatentGuidanceConfig.Noise"/> and <see cref="LatentGuidanceConfig.Dt"/>.
     /// </summary>
-    PaperSde,
+    Sde,
+}
+
+/// <summary>
+/// The settings of one VJP step that DP-AG's latent guidance and the spirals' VJP-guided flow share, named once:
+/// d = s * VJP, or s * VJP / max(||VJP||, epsilon) when normalised, scaled by gamma; detached or differentiated.
+/// </summary>
+public interface IVjpStepConfig
+{
+    /// <summary>Step size gamma multiplying the direction.</summary>
+    double Gamma { get; }
+    /// <summary>Sign s: +1 ascends 1/2 ||v||^2 (the paper as written), -1 descends.</summary>
+    double Sign { get; }
+    /// <summary>Use the unit-norm VJP (released code) instead of the raw one (paper).</summary>
+    bool Normalise { get; }
+    /// <summary>Floor of the norm in the normalisation: v / max(||v||, epsilon).</summary>
+    double NormEpsilon { get; }
+    /// <summary>Detach the VJP (no second-order gradient through the correction).</summary>
+    bool Detach { get; }
 }
 
 /// <summary>
@@ -29,10 +50,10 @@ public enum GuidanceForm
 /// gamma = <see cref="Gamma"/>; s = <see cref="Sign"/>; sigma = exp(logvar / 2) from <see cref="GaussianPosterior"/>.
 /// The guidance direction d = s * VJP, or s * VJP / max(||VJP||, epsilon) when <see cref="Normalise"/> is on.
 /// </remarks>
-public sealed record LatentGuidanceConfig
+public sealed record LatentGuidanceConfig : IVjpStepConfig
 {
-    /// <summary>Which guidance is applied. Released code: <see cref="GuidanceForm.ReleasedSingleStep"/>.</summary>
-    public GuidanceForm Form { get; init; } = GuidanceForm.ReleasedSingleStep;
+    /// <summary>Which guidance is applied. Released code and the paper's Eq. 4: <see cref="GuidanceForm.SingleStep"/>.</summary>
+    public GuidanceForm Form { get; init; } = GuidanceForm.SingleStep;
 
     /// <summary>
     /// Step size gamma multiplying the guidance direction. Released code: 1 (z_guided = mu + sigma * unit_VJP, no
@@ -69,13 +90,13 @@ public sealed record LatentGuidanceConfig
     public bool Detach { get; init; } = true;
 
     /// <summary>
-    /// Add the diffusion term sigma * sqrt(dt) * dW in <see cref="GuidanceForm.PaperSde"/>. Paper: true (Eq. 3).
-    /// Off gives the deterministic probability-flow-like drift only.
+    /// Add the diffusion term sigma * sqrt(dt) * dW of the SDE (Eq. 3); only valid with <see cref="GuidanceForm.Sde"/>
+    /// (the single step has no noise term). Off gives the deterministic probability-flow-like drift only.
     /// </summary>
     public bool Noise { get; init; }
 
     /// <summary>
-    /// Time step dt of the Euler-Maruyama integration of Eq. 3, per denoising step. Not given in the paper; 1 makes
+    /// Time step dt of the Euler-Maruyama integration of Eq. 3, per denoising step (read by <see cref="GuidanceForm.Sde"/> only). Not given in the paper; 1 makes
     /// one step's drift equal to gamma * VJP (the size of Eq. 4's correction); use 1/K to spread unit time over K steps.
     /// </summary>
     public double Dt { get; init; } = 1.0;
@@ -83,13 +104,14 @@ public sealed record LatentGuidanceConfig
     /// <summary>The authors' released code (docs/method.md, R).</summary>
     public static LatentGuidanceConfig ReleasedCode { get; } = new();
 
-    /// <summary>The paper's reparameterisation, Eq. 4: raw VJP, gamma = 1 (no value given), no stop-gradient.</summary>
+    /// <summary>
+    /// The paper's reparameterisation, Eq. 4: the single step with the raw VJP, gamma = 1 (no value given), no
+    /// stop-gradient. For the SDE of Eq. 3 use <c>Paper with { Form = GuidanceForm.Sde, Noise = true }</c>.
+    /// </summary>
     public static LatentGuidanceConfig Paper { get; } = new()
     {
-        Form = GuidanceForm.PaperReparameterisation,
         Normalise = false,
         Detach = false,
-        Noise = true,
     };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field, the value received and the fix.</summary>
@@ -100,6 +122,7 @@ public sealed record LatentGuidanceConfig
         if (Sign is not (1.0 or -1.0)) throw Bad(nameof(Sign), Sign, "use +1 (ascent of 1/2||eps||^2) or -1 (descent)");
         if (!double.IsFinite(NormEpsilon) || NormEpsilon <= 0) throw Bad(nameof(NormEpsilon), NormEpsilon, "use a small positive value such as 1e-8");
         if (!double.IsFinite(Dt) || Dt <= 0) throw Bad(nameof(Dt), Dt, "use a positive time step such as 1 or 1/K");
+        if (Noise && Form != GuidanceForm.Sde) throw Bad(nameof(Noise), Noise, $"the noise term belongs to the SDE; set Form = {GuidanceForm.Sde} or Noise = false (the single step has no noise)");
         return this;
     }
 

@@ -31,11 +31,17 @@ public sealed class ConditionalUnet1D : Module<Tensor, Tensor, Tensor?, Tensor>
 
     /// <summary>Builds the U-Net; the config is validated.</summary>
     /// <param name="config">The shape.</param>
+    /// <param name="inputDim">Da, the action dimension: channels of the denoised sequence (Push-T: 2).</param>
+    /// <param name="globalCondDim">Width of the global conditioning vector, To x obs features (low-dim Push-T: 2 x 20 = 40; image: 2 x 66 = 132). 0 = none.</param>
     /// <param name="device">Where to create the weights (null: the default device; <c>torch.META</c> builds the
     /// structure without memory, e.g. to count parameters).</param>
-    public ConditionalUnet1D(UnetConfig config, Device? device = null) : base(nameof(ConditionalUnet1D))
+    public ConditionalUnet1D(UnetConfig config, int inputDim, int globalCondDim, Device? device = null) : base(nameof(ConditionalUnet1D))
     {
         Config = config.Validate();
+        if (inputDim < 1) throw new ArgumentException($"ConditionalUnet1D: inputDim (the action dimension) must be at least 1, got {inputDim}.", nameof(inputDim));
+        if (globalCondDim < 0) throw new ArgumentException($"ConditionalUnet1D: globalCondDim must be >= 0 (0 = no global conditioning), got {globalCondDim}.", nameof(globalCondDim));
+        InputDim = inputDim;
+        GlobalCondDim = globalCondDim;
         long dsed = config.DiffusionStepEmbedDim, k = config.KernelSize, g = config.NGroups;
         bool cps = config.CondPredictScale;
         diffusion_step_encoder = Sequential(
@@ -43,10 +49,10 @@ public sealed class ConditionalUnet1D : Module<Tensor, Tensor, Tensor?, Tensor>
             Linear(dsed, dsed * 4, device: device),
             new Mish(),
             Linear(dsed * 4, dsed, device: device));
-        long condDim = dsed + config.GlobalCondDim;
+        long condDim = dsed + globalCondDim;
 
         var allDims = new long[config.DownDims.Count + 1];
-        allDims[0] = config.InputDim;
+        allDims[0] = inputDim;
         for (int i = 0; i < config.DownDims.Count; i++) allDims[i + 1] = config.DownDims[i];
         var inOut = Enumerable.Range(0, allDims.Length - 1).Select(i => (In: allDims[i], Out: allDims[i + 1])).ToArray();
 
@@ -79,12 +85,18 @@ public sealed class ConditionalUnet1D : Module<Tensor, Tensor, Tensor?, Tensor>
         long startDim = config.DownDims[0];
         final_conv = Sequential(
             new Conv1dBlock(startDim, startDim, k, g, device),
-            Conv1d(startDim, config.InputDim, 1, device: device));
+            Conv1d(startDim, inputDim, 1, device: device));
         RegisterComponents();
     }
 
     /// <summary>The validated shape.</summary>
     public UnetConfig Config { get; }
+
+    /// <summary>Da, the channels of the denoised sequence.</summary>
+    public int InputDim { get; }
+
+    /// <summary>Width of the global conditioning vector (0 = none).</summary>
+    public int GlobalCondDim { get; }
 
     /// <summary>Predicts noise (or x_0) for a noisy action sequence.</summary>
     /// <param name="sample">Noisy actions (B, T, Da); T must be a multiple of <see cref="UnetConfig.HorizonMultiple"/>.</param>
@@ -126,23 +138,23 @@ public sealed class ConditionalUnet1D : Module<Tensor, Tensor, Tensor?, Tensor>
 
     private void CheckInputs(Tensor sample, Tensor timestep, Tensor? globalCond)
     {
-        if (sample.dim() != 3 || sample.shape[2] != Config.InputDim)
+        if (sample.dim() != 3 || sample.shape[2] != InputDim)
             throw new ArgumentException(
-                $"ConditionalUnet1D: sample must be (B, T, Da = {Config.InputDim}), got ({string.Join(", ", sample.shape)}).", nameof(sample));
+                $"ConditionalUnet1D: sample must be (B, T, Da = {InputDim}), got ({string.Join(", ", sample.shape)}).", nameof(sample));
         Config.CheckHorizon(sample.shape[1]);
         if (timestep.dim() > 1 || (timestep.dim() == 1 && timestep.shape[0] != sample.shape[0] && timestep.shape[0] != 1))
             throw new ArgumentException(
                 $"ConditionalUnet1D: timestep must be a scalar or (B,) = ({sample.shape[0]},), got ({string.Join(", ", timestep.shape)}).", nameof(timestep));
-        if (Config.GlobalCondDim > 0)
+        if (GlobalCondDim > 0)
         {
-            if (globalCond is null || globalCond.dim() != 2 || globalCond.shape[0] != sample.shape[0] || globalCond.shape[1] != Config.GlobalCondDim)
+            if (globalCond is null || globalCond.dim() != 2 || globalCond.shape[0] != sample.shape[0] || globalCond.shape[1] != GlobalCondDim)
                 throw new ArgumentException(
-                    $"ConditionalUnet1D: globalCond must be (B, Dg) = ({sample.shape[0]}, {Config.GlobalCondDim}), got " +
+                    $"ConditionalUnet1D: globalCond must be (B, Dg) = ({sample.shape[0]}, {GlobalCondDim}), got " +
                     $"{(globalCond is null ? "null" : "(" + string.Join(", ", globalCond.shape) + ")")}.", nameof(globalCond));
         }
         else if (globalCond is not null)
         {
-            throw new ArgumentException("ConditionalUnet1D: UnetConfig.GlobalCondDim is 0, so globalCond must be null.", nameof(globalCond));
+            throw new ArgumentException("ConditionalUnet1D: the U-Net was built with globalCondDim = 0, so globalCond must be null.", nameof(globalCond));
         }
     }
 

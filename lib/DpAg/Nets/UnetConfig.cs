@@ -1,18 +1,14 @@
 namespace DpAg.Nets;
 
 /// <summary>
-/// Shape of <see cref="ConditionalUnet1D"/>. Defaults are diffusion_policy's Push-T low-dim U-Net
-/// (docs/pusht.md: down dims 256/512/1024, step embedding 256, action dim 2, global cond 2 x 20 = 40,
-/// kernel 5, 8 groups, FiLM scale and bias; 65,783,298 parameters); <see cref="ImagePushT"/> is the image one.
+/// Shape of <see cref="ConditionalUnet1D"/>'s body. Defaults are diffusion_policy's Push-T low-dim U-Net
+/// (docs/pusht.md: down dims 256/512/1024, step embedding 256, kernel 5, 8 groups, FiLM scale and bias; with action
+/// dim 2 and global cond 2 x 20 = 40, 65,783,298 parameters); <see cref="ImagePushT"/> is the image one. The widths
+/// of its input (the action dimension) and of its condition (the observation features) belong to the policy, which
+/// passes them to the constructor, so they are never declared twice (<see cref="Policies.DiffusionPolicyConfig.Unet"/>).
 /// </summary>
 public sealed record UnetConfig
 {
-    /// <summary>Da, the action dimension: channels of the denoised sequence (Push-T: 2).</summary>
-    public int InputDim { get; init; } = 2;
-
-    /// <summary>Width of the global conditioning vector, To x obs features (low-dim Push-T: 2 x 20 = 40; image: 2 x 66 = 132). 0 = none.</summary>
-    public int GlobalCondDim { get; init; } = 40;
-
     /// <summary>Width of the diffusion-step embedding (diffusion_policy: 256 low-dim, 128 image). Even, at least 4.</summary>
     public int DiffusionStepEmbedDim { get; init; } = 256;
 
@@ -34,17 +30,16 @@ public sealed record UnetConfig
     /// <summary>The low-dim Push-T U-Net (the defaults).</summary>
     public static UnetConfig LowDimPushT => new();
 
-    /// <summary>The image Push-T U-Net: down dims 512/1024/2048, step embedding 128, global cond 132 (251,511,938 parameters).</summary>
-    public static UnetConfig ImagePushT => new() { GlobalCondDim = 132, DiffusionStepEmbedDim = 128, DownDims = new[] { 512, 1024, 2048 } };
+    /// <summary>The image Push-T U-Net: down dims 512/1024/2048, step embedding 128 (with global cond 132: 251,511,938 parameters).</summary>
+    public static UnetConfig ImagePushT => new() { DiffusionStepEmbedDim = 128, DownDims = new[] { 512, 1024, 2048 } };
 
     /// <summary>The horizon T must be a multiple of this, 2^(levels - 1): each level but the last halves the length.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int HorizonMultiple => 1 << (DownDims.Count - 1);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field, the value received and the fix.</summary>
     public UnetConfig Validate()
     {
-        if (InputDim < 1) throw new ArgumentException($"UnetConfig.InputDim must be at least 1, got {InputDim}.");
-        if (GlobalCondDim < 0) throw new ArgumentException($"UnetConfig.GlobalCondDim must be >= 0 (0 = no global conditioning), got {GlobalCondDim}.");
         if (DiffusionStepEmbedDim < 4 || DiffusionStepEmbedDim % 2 != 0)
             throw new ArgumentException($"UnetConfig.DiffusionStepEmbedDim must be even and >= 4 (sine and cosine halves), got {DiffusionStepEmbedDim}.");
         if (DownDims is null || DownDims.Count == 0)

@@ -26,7 +26,7 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
     private readonly GaussianPosterior posterior;
 
     /// <summary>Builds the policy; <paramref name="normalizer"/> is the dataset's (its fields become buffers).</summary>
-    public ActionGuidedDiffusionPolicy(ActionGuidedConfig config, LinearNormalizer normalizer) : base("dp_ag", config.Validate().Policy, normalizer)
+    public ActionGuidedDiffusionPolicy(ActionGuidedConfig config, LinearNormalizer normalizer) : base(PolicySpec.KindName(PolicyKind.DpAg), config.Validate().Policy, normalizer)
     {
         GuidedConfig = config;
         posterior = new GaussianPosterior(FeatureDim, config.LearnedMean, config.LogVarMin, config.LogVarMax);
@@ -103,7 +103,7 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
 
     /// <summary>
     /// The posterior mean mu as the latent and, when evolving: before each reverse step, move the latent by the VJP at
-    /// the current noisy actions (from mu, or along the SDE for <see cref="GuidanceForm.PaperSde"/>), so that the step's
+    /// the current noisy actions (from mu, or along the SDE for <see cref="GuidanceForm.Sde"/>), so that the step's
     /// noise is predicted from the evolved latent. Otherwise the static mu, exactly like DP.
     /// </summary>
     protected override (Tensor Condition, LatentStep? Evolve) InferenceLatent(IReadOnlyDictionary<string, Tensor> normalizedObs, bool evolveLatent)
@@ -117,7 +117,7 @@ public sealed class ActionGuidedDiffusionPolicy : DiffusionPolicyBase
             var steps = torch.full(sample.shape[0], k, dtype: int64, device: sample.device);
             Tensor Predict(Tensor z) => NoisePredictor.forward(sample, steps, z.flatten(1));
             using var grad = torch.enable_grad();
-            if (guidance.Form == GuidanceForm.PaperSde)
+            if (guidance.Form == GuidanceForm.Sde)
             {
                 // z^{k-1} = z^k + gamma VJP(a^k, z^k) dt + sigma sqrt(dt) dW, accumulated over the reverse steps.
                 return ActionGuidedSde.EulerMaruyamaStep(Predict, latent, sigma, guidance).Latent.detach();

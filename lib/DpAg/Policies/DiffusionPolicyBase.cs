@@ -41,7 +41,7 @@ public abstract class DiffusionPolicyBase : PolicyBase
             var encoder = new ResNet18Encoder(config.ImageEncoder);
             obs_encoder = encoder; _encoder = encoder;
         }
-        model = new ConditionalUnet1D(config.Unet);
+        model = config.CreateUnet();
         _trainingSchedule = new DdpmScheduler(new DdpmSchedulerConfig(config.NumTrainTimesteps, config.BetaSchedule));
         _normalizedKeys = RequiredNormalizerKeys(config).ToArray();
         foreach (var key in _normalizedKeys)

@@ -47,16 +47,13 @@ public sealed record DiffusionPolicyConfig
     public int Horizon { get; init; } = 16;
     /// <summary>Ta (reference 8).</summary>
     public int ActionSteps { get; init; } = 8;
-    /// <summary>U-Net channel widths per level (low-dim reference 256/512/1024; image 512/1024/2048).</summary>
-    public IReadOnlyList<int> DownDims { get; init; } = [256, 512, 1024];
-    /// <summary>Diffusion-step embedding size (low-dim reference 256; image 128).</summary>
-    public int StepEmbedDim { get; init; } = 256;
-    /// <summary>U-Net convolution kernel size (reference 5).</summary>
-    public int KernelSize { get; init; } = 5;
-    /// <summary>GroupNorm groups in the U-Net (reference 8).</summary>
-    public int NGroups { get; init; } = 8;
-    /// <summary>FiLM predicts scale and bias (reference true).</summary>
-    public bool CondPredictScale { get; init; } = true;
+    /// <summary>
+    /// The noise predictor's shape (channel widths per level, step embedding, kernel, groups, FiLM): low-dim reference
+    /// 256/512/1024 with step embedding 256 (<see cref="UnetConfig.LowDimPushT"/>), image 512/1024/2048 with 128
+    /// (<see cref="UnetConfig.ImagePushT"/>). Its input width is <see cref="ActionDim"/> and its condition
+    /// <see cref="ObsSteps"/> x <see cref="FeatureDimPerStep"/>.
+    /// </summary>
+    public UnetConfig Unet { get; init; } = UnetConfig.LowDimPushT;
     /// <summary>The image encoder (used with <see cref="ObservationKind.Image"/>).</summary>
     public ImageEncoderConfig ImageEncoder { get; init; } = new();
     /// <summary>K, training diffusion steps (reference 100).</summary>
@@ -76,16 +73,13 @@ public sealed record DiffusionPolicyConfig
     public static DiffusionPolicyConfig PushTLowDim => new();
 
     /// <summary>Push-T image at the paper's size (251.5M-parameter U-Net + ResNet-18): a GPU job.</summary>
-    public static DiffusionPolicyConfig PushTImage => new()
-    {
-        Observation = ObservationKind.Image, DownDims = [512, 1024, 2048], StepEmbedDim = 128,
-    };
+    public static DiffusionPolicyConfig PushTImage => new() { Observation = ObservationKind.Image, Unet = UnetConfig.ImagePushT };
 
     /// <summary>A 5.4M-parameter U-Net (64/128/256) for laptop CPUs: minutes per thousand steps.</summary>
-    public static DiffusionPolicyConfig Small => new() { DownDims = [64, 128, 256], StepEmbedDim = 64 };
+    public static DiffusionPolicyConfig Small => new() { Unet = UnetConfig.LowDimPushT with { DownDims = [64, 128, 256], DiffusionStepEmbedDim = 64 } };
 
     /// <summary>A tiny U-Net (16/32/64) for tests and the CI budget of notebooks.</summary>
-    public static DiffusionPolicyConfig Tiny => new() { DownDims = [16, 32, 64], StepEmbedDim = 32, NGroups = 4 };
+    public static DiffusionPolicyConfig Tiny => new() { Unet = UnetConfig.LowDimPushT with { DownDims = [16, 32, 64], DiffusionStepEmbedDim = 32, NGroups = 4 } };
 
     /// <summary>The named presets, for configs and the command line.</summary>
     public static DiffusionPolicyConfig FromPreset(string name) => name.ToLowerInvariant() switch
@@ -98,14 +92,15 @@ public sealed record DiffusionPolicyConfig
     };
 
     /// <summary>Features per observation step that condition the U-Net.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int FeatureDimPerStep => Observation == ObservationKind.LowDim ? LowDimObsDim : ImageEncoder.FeatureDim + ImageEncoder.AgentPosDim;
 
-    /// <summary>The U-Net this policy uses (global condition = To x features).</summary>
-    public UnetConfig Unet => new()
-    {
-        InputDim = ActionDim, GlobalCondDim = ObsSteps * FeatureDimPerStep, DiffusionStepEmbedDim = StepEmbedDim,
-        DownDims = DownDims, KernelSize = KernelSize, NGroups = NGroups, CondPredictScale = CondPredictScale,
-    };
+    /// <summary>Width of the U-Net's global condition: To x features per step.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int GlobalCondDim => ObsSteps * FeatureDimPerStep;
+
+    /// <summary>Builds the noise predictor this config describes.</summary>
+    public ConditionalUnet1D CreateUnet(TorchSharp.torch.Device? device = null) => new(Unet, ActionDim, GlobalCondDim, device);
 
     /// <summary>Checks every field; throws <see cref="ArgumentException"/> naming the field, the value and the fix.</summary>
     public DiffusionPolicyConfig Validate()
@@ -121,8 +116,8 @@ public sealed record DiffusionPolicyConfig
         if (NumInferenceSteps < 1 || NumInferenceSteps > NumTrainTimesteps)
             throw new ArgumentException($"NumInferenceSteps = {NumInferenceSteps}; must be in 1..NumTrainTimesteps ({NumTrainTimesteps}).");
         if (DdimEta < 0) throw new ArgumentException($"DdimEta = {DdimEta}; must be >= 0.");
-        var unet = Unet.Validate();
-        unet.CheckHorizon(Horizon);
+        if (Unet is null) throw new ArgumentException("Unet is missing; e.g. the low-dim reference { \"DownDims\": [256, 512, 1024], \"DiffusionStepEmbedDim\": 256, ... }.");
+        Unet.Validate().CheckHorizon(Horizon);
         if (Observation == ObservationKind.Image) ImageEncoder.Validate();
         return this;
     }

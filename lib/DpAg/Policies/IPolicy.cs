@@ -82,7 +82,7 @@ public sealed record LossOutput(Tensor Loss, IReadOnlyDictionary<string, Tensor>
 /// </summary>
 public interface IPolicy
 {
-    /// <summary>A short, stable name (e.g. <c>"dp"</c>, <c>"dp_ag"</c>), used in run folders and reports.</summary>
+    /// <summary>A short, stable name (<c>"dp"</c>, <c>"dp-ag"</c>), used in run folders and reports.</summary>
     string Name { get; }
 
     /// <summary>To: how many observation steps the policy conditions on.</summary>

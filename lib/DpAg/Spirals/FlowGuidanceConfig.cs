@@ -1,16 +1,7 @@
 using System.Globalization;
+using DpAg.Latent;
 
 namespace DpAg.Spirals;
-
-/// <summary>How the VJP direction is scaled before it is applied.</summary>
-public enum VjpNormalisation
-{
-    /// <summary>The paper's form: gamma times the raw VJP (docs/method.md M4 with sigma = 1).</summary>
-    Paper,
-
-    /// <summary>The released code's form: gamma times the unit-norm VJP, v / max(||v||, epsilon), per sample.</summary>
-    Released,
-}
 
 /// <summary>Which cotangent v the VJP (d dec / d z)^T v uses; both are available at test time without ground truth.</summary>
 public enum GuidanceTarget
@@ -32,9 +23,11 @@ public enum GuidanceTarget
 
 /// <summary>
 /// Constants of the VJP-Guided Flow's latent correction. d(z) = s * VJP or s * unit VJP with VJP = (d dec / d z)^T v.
+/// The step's settings are DP-AG's (<see cref="IVjpStepConfig"/>, the same names as <see cref="LatentGuidanceConfig"/>);
+/// only the norm's floor differs by preset value: 1e-12 here (PyTorch's F.normalize), 1e-8 in the policies.
 /// Presets: <see cref="Paper"/>, <see cref="ReleasedCode"/>, <see cref="PrefixResidualCorrection"/>.
 /// </summary>
-public sealed record FlowGuidanceConfig
+public sealed record FlowGuidanceConfig : IVjpStepConfig
 {
     /// <summary>Step size gamma. The paper gives no value for the spirals; the kit's default is 1 (per unit time for
     /// <see cref="GuidanceTarget.OutputEnergy"/>, per observation for <see cref="GuidanceTarget.PrefixResidual"/>).</summary>
@@ -43,8 +36,8 @@ public sealed record FlowGuidanceConfig
     /// <summary>Sign s of the step: +1 is ascent of 1/2 ||v||^2 as written in the paper (docs/method.md, O).</summary>
     public double Sign { get; init; } = 1.0;
 
-    /// <summary>Raw VJP (paper) or unit-norm VJP (released code).</summary>
-    public VjpNormalisation Normalisation { get; init; } = VjpNormalisation.Paper;
+    /// <summary>Unit-norm VJP, v / max(||v||, epsilon) per sample (released code), instead of the raw VJP (paper).</summary>
+    public bool Normalise { get; init; }
 
     /// <summary>Floor of the norm in the released normalisation (PyTorch F.normalize's default 1e-12).</summary>
     public double NormEpsilon { get; init; } = 1e-12;
@@ -54,13 +47,13 @@ public sealed record FlowGuidanceConfig
 
     /// <summary>Detach the VJP (released code: computed, then detached; no gradient flows through the correction).
     /// False (paper, no stop-gradient written): the correction is differentiated (create_graph, second order).</summary>
-    public bool DetachVjp { get; init; }
+    public bool Detach { get; init; }
 
     /// <summary>The paper's form: ascent of 1/2 ||dec(z)||^2, raw VJP, differentiable, gamma = 1.</summary>
     public static FlowGuidanceConfig Paper { get; } = new();
 
     /// <summary>The released code's habits: unit-norm VJP, detached; ascent; gamma = 1.</summary>
-    public static FlowGuidanceConfig ReleasedCode { get; } = new() { Normalisation = VjpNormalisation.Released, DetachVjp = true };
+    public static FlowGuidanceConfig ReleasedCode { get; } = new() { Normalise = true, Detach = true };
 
     /// <summary>The residual-to-the-observed-prefix variant: descent (s = -1) of 1/2 ||dec(z) - x_obs||^2 at observed stamps.</summary>
     public static FlowGuidanceConfig PrefixResidualCorrection { get; } = new() { Target = GuidanceTarget.PrefixResidual, Sign = -1.0, Gamma = 0.5 };
@@ -70,7 +63,6 @@ public sealed record FlowGuidanceConfig
     {
         if (!double.IsFinite(Gamma) || Gamma < 0) throw Bad(nameof(Gamma), Gamma, "use a non-negative step size such as 1");
         if (Sign != 1.0 && Sign != -1.0) throw Bad(nameof(Sign), Sign, "use +1 (ascent, paper) or -1 (descent)");
-        if (!Enum.IsDefined(Normalisation)) throw Bad(nameof(Normalisation), Normalisation, "use Paper or Released");
         if (!Enum.IsDefined(Target)) throw Bad(nameof(Target), Target, "use OutputEnergy or PrefixResidual");
         if (!double.IsFinite(NormEpsilon) || NormEpsilon <= 0) throw Bad(nameof(NormEpsilon), NormEpsilon, "use a small positive value such as 1e-12");
         return this;

@@ -164,7 +164,7 @@ public sealed class SpiralFlow : Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(g);
         using var scope = torch.NewDisposeScope();
-        bool differentiable = !g.DetachVjp && torch.is_grad_enabled() && z.requires_grad;
+        bool differentiable = !g.Detach && torch.is_grad_enabled() && z.requires_grad;
         Tensor vjp;
         using (differentiable ? null : torch.no_grad())
         {
@@ -175,7 +175,7 @@ public sealed class SpiralFlow : Module<Tensor, Tensor>
             var back = v.matmul(decoder_out.weight!) * a.Squared().SubtractedFrom(1.0);         // (B, 2) x (2, H) -> (B, H)
             vjp = back.matmul(decoder_hidden.weight!);                                          // (B, H) x (H, D) -> (B, D)
         }
-        var direction = g.Normalisation == VjpNormalisation.Released ? ActionGuidedSde.Normalise(vjp, g.NormEpsilon, perObsStep: true) : vjp;
+        var direction = g.Normalise ? ActionGuidedSde.Normalise(vjp, g.NormEpsilon, perObsStep: true) : vjp;
         return direction.MoveToOuterDisposeScope();
     }
 }

@@ -21,7 +21,7 @@ public static class SpiralsSweepTable
         md.AppendLine(Ci, $"- sweep: widths {string.Join(", ", c.Widths)}; training spirals {string.Join(", ", c.TrainSizes)}; budgets {string.Join(", ", c.Budgets)} steps; paired seeds {string.Join(", ", c.Seeds)} ({c.Cells().Count} cells, {c.Cells().Count * c.Seeds.Length * 2} trained models)");
         md.AppendLine(Ci, $"- data: {e.Data.TestCount} test spirals; {e.Data.Observed} observed + {e.Data.Interpolation} interpolation stamps in [0, {e.Data.PrefixEnd}], {e.Data.Extrapolation} extrapolation stamps after; noise std {e.Data.NoiseStd}; {e.Data.Turns} turns");
         md.AppendLine(Ci, $"- models: latent {e.LatentDim}; solver {e.Solver.Describe()}; batch {e.BatchSize}, lr {e.LearningRate} (cosine to 10 %), clip {e.GradClip}");
-        md.AppendLine(Ci, $"- guidance: target {g.Target}, sign {g.Sign:+0;-0}, gamma {g.Gamma}, normalisation {g.Normalisation}, detached {g.DetachVjp}; contrastive weight {e.ContrastiveWeight}");
+        md.AppendLine(Ci, $"- guidance: target {g.Target}, sign {g.Sign:+0;-0}, gamma {g.Gamma}, normalisation {(g.Normalise ? "Released" : "Paper")}, detached {g.Detach}; contrastive weight {e.ContrastiveWeight}");
         md.AppendLine(Ci, $"- wall time: {report.WallSeconds:F0} s ({c.Workers} workers)").AppendLine();
 
         md.AppendLine("## Numerical floor").AppendLine();

@@ -17,7 +17,7 @@ public static class SpiralsTable
         md.AppendLine("# Irregular spirals: Base Flow vs VJP-Guided Flow").AppendLine();
         md.AppendLine(ci, $"- seeds: {string.Join(", ", c.Seeds)}; train/test trajectories: {c.Data.TrainCount}/{c.Data.TestCount}; stamps: {c.Data.Observed} observed + {c.Data.Interpolation} interp. in [0, {c.Data.PrefixEnd}] + {c.Data.Extrapolation} extrap.; noise std {c.Data.NoiseStd}");
         md.AppendLine(ci, $"- models: latent {c.LatentDim}, hidden {c.Hidden}, solver {c.Solver.Describe()}; {c.Steps} Adam steps, batch {c.BatchSize}, lr {c.LearningRate}");
-        md.AppendLine(ci, $"- guidance: target {g.Target}, sign {g.Sign:+0;-0}, gamma {g.Gamma}, normalisation {g.Normalisation}, detached {g.DetachVjp}; contrastive weight {c.ContrastiveWeight}");
+        md.AppendLine(ci, $"- guidance: target {g.Target}, sign {g.Sign:+0;-0}, gamma {g.Gamma}, normalisation {(g.Normalise ? "Released" : "Paper")}, detached {g.Detach}; contrastive weight {c.ContrastiveWeight}");
         md.AppendLine(ci, $"- wall time: {report.WallSeconds:F1} s").AppendLine();
         md.AppendLine("MSE against the noise-free held-out trajectories (mean +- std over seeds); smoothness on a regular grid of the test set.").AppendLine();
         md.AppendLine(ci, $"| model | paper MSE | MSE held-out | MSE interp. | MSE extrap. | latent mean sq. step | latent curvature | curvature / step | output curvature | steps to loss {c.ConvergenceLoss} | train s |");

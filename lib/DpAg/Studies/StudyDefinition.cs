@@ -103,8 +103,8 @@ public sealed record StudyVariant
     /// <summary>The spec of this variant at a budget's size.</summary>
     public PolicySpec Spec(TrainBudget budget)
     {
-        var spec = budget.Spec(Policy == PolicyKind.Dp ? "dp" : "dp-ag", Preset);
-        return spec with { Config = VariantOverrides.Apply(spec.Config, Overrides, $"variant '{Name}'") };
+        var spec = budget.Spec(PolicySpec.KindName(Policy), Policy == PolicyKind.Dp ? null : Preset);
+        return spec is DpAgSpec ag ? ag with { Config = VariantOverrides.Apply(ag.Config, Overrides, $"variant '{Name}'") } : spec;
     }
     /// <summary>The noise scale this variant is sampled with.</summary>
     public double ResolvedNoiseScale(TrainBudget budget) => NoiseScale ?? TrainBudget.ConsistentNoiseScale(Spec(budget));

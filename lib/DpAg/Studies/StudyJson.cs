@@ -77,13 +77,13 @@ internal static partial class StudyJson
         string name = String(v, "name", where) ?? throw Missing(where, "name", "a name such as dpag-released");
         if (!NamePattern().IsMatch(name)) throw new ArgumentException($"{where}: name '{name}' may hold only letters, digits, '.', '-' and '_' (it names files).");
         where = $"{where} ('{name}')";
-        var policy = (String(v, "policy", where) ?? throw Missing(where, "policy", "dp or dp-ag")).ToLowerInvariant() switch
-        {
-            "dp" => PolicyKind.Dp,
-            "dp-ag" or "dpag" or "dp_ag" => PolicyKind.DpAg,
-            var other => throw new ArgumentException($"{where}: policy '{other}' is unknown. Known: dp, dp-ag."),
-        };
-        string preset = String(v, "preset", where) ?? "released";
+        string policyName = String(v, "policy", where) ?? throw Missing(where, "policy", "dp or dp-ag");
+        var policy = PolicySpec.KindNames.Contains(policyName.ToLowerInvariant()) ? PolicySpec.ParseKind(policyName)
+            : throw new ArgumentException($"{where}: policy '{policyName}' is unknown. Known: {string.Join(", ", PolicySpec.KindNames)}.");
+        string? presetName = String(v, "preset", where);
+        if (policy == PolicyKind.Dp && presetName is not null)
+            throw new ArgumentException($"{where}: preset '{presetName}' is a DP-AG preset and does not apply to policy dp; remove it.");
+        string preset = presetName ?? "released";
         _ = ActionGuidedConfig.FromPreset(preset);
         var overrides = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         if (v.TryGetProperty("overrides", out var o))

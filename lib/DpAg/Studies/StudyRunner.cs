@@ -165,7 +165,7 @@ public sealed class StudyRunner
         {
             if (cancel.IsCancellationRequested) break;
             var e = Study.Evaluation;
-            var config = PushTEvalConfig.For(cell.Spec.Config.Policy, StudyMetrics.Env(env)) with
+            var config = PushTEvalConfig.For(cell.Spec.Policy, StudyMetrics.Env(env)) with
             {
                 Episodes = e.Episodes, FirstSeed = e.FirstSeed, MaxSteps = e.MaxSteps, GifEpisodes = 0,
                 MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount,

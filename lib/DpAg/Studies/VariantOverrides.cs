@@ -33,8 +33,8 @@ public static class VariantOverrides
             (c, v) => c with { Loss = c.Loss with { Contrastive = c.Loss.Contrastive with { Direction = Enum<InfoNceDirection>(v) } } }),
         ["detach_candidates"] = new("detach the perturbed-latent prediction in the InfoNCE (released true)",
             (c, v) => c with { Loss = c.Loss with { Contrastive = c.Loss.Contrastive with { DetachCandidates = Bool(v) } } }),
-        ["guidance_form"] = new("Guidance.Form: ReleasedSingleStep, PaperReparameterisation or PaperSde",
-            (c, v) => c with { Guidance = c.Guidance with { Form = Enum<GuidanceForm>(v) } }),
+        ["guidance_form"] = new("Guidance.Form: SingleStep (released and the paper's Eq. 4) or Sde (Eq. 3); the older names ReleasedSingleStep, PaperReparameterisation and PaperSde are read too",
+            (c, v) => c with { Guidance = c.Guidance with { Form = Form(v) } }),
         ["gamma"] = new("Guidance.Gamma, the VJP step size", (c, v) => c with { Guidance = c.Guidance with { Gamma = Number(v) } }),
         ["vjp_sign"] = new("Guidance.Sign: +1 ascends 1/2||eps||^2 (released and paper), -1 descends",
             (c, v) => c with { Guidance = c.Guidance with { Sign = Number(v) } }),
@@ -71,6 +71,10 @@ public static class VariantOverrides
 
     private static bool Bool(JsonElement v) => v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean()
         : throw new FormatException($"needs true or false, got {v.GetRawText()}.");
+
+    private static GuidanceForm Form(JsonElement v) => v.ValueKind == JsonValueKind.String && v.GetString() is { } s
+        && s.ToLowerInvariant() switch { "releasedsinglestep" or "paperreparameterisation" => "SingleStep", "papersde" => "Sde", _ => null } is { } renamed
+        ? System.Enum.Parse<GuidanceForm>(renamed) : Enum<GuidanceForm>(v);
 
     private static T Enum<T>(JsonElement v) where T : struct, Enum =>
         v.ValueKind == JsonValueKind.String && System.Enum.TryParse<T>(v.GetString(), ignoreCase: true, out var x) && System.Enum.IsDefined(x) ? x

@@ -21,6 +21,14 @@ public sealed class RunStore
     /// <summary>The description file in each run folder.</summary>
     public const string KeyFile = "key.json";
 
+    /// <summary>
+    /// The layout of <see cref="KeyFile"/>: 2 since the policy part is a per-kind spec (<see cref="PolicySpec.CurrentFormat"/>);
+    /// folders of format 1 are re-keyed by <see cref="RunStoreMigration"/> (<c>dpag store migrate</c>).
+    /// </summary>
+    public const int KeyFormat = 2;
+
+    private static readonly JsonSerializerOptions KeyJson = new() { WriteIndented = true };
+
     /// <summary>A store rooted at <paramref name="root"/> (created on first use).</summary>
     public RunStore(string root) => Root = root;
 
@@ -34,8 +42,8 @@ public sealed class RunStore
         foreach (var field in TrainConfig.OperationalFields) train.Remove(field);
         var key = new JsonObject
         {
-            ["format"] = 1,
-            ["policy"] = JsonNode.Parse(JsonSerializer.Serialize(spec, PolicySpec.JsonOptions)),
+            ["format"] = KeyFormat,
+            ["policy"] = spec.ToJsonNode(),
             ["train"] = train,
             ["data"] = new JsonObject
             {
@@ -44,14 +52,29 @@ public sealed class RunStore
             },
             ["validation"] = validation?.Description,
         };
-        return key.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        return Text(key);
     }
 
-    /// <summary>The run folder for this configuration: <c>Root/NAME-HASH</c> (12 hex digits of SHA-256).</summary>
+    /// <summary>A key as <see cref="KeyFile"/> holds it and as it is hashed.</summary>
+    internal static string Text(JsonObject key) => key.ToJsonString(KeyJson);
+
+    /// <summary>The folder name of a run: <c>NAME-HASH</c>, 12 hex digits of the SHA-256 of its description.</summary>
+    internal static string FolderName(PolicySpec spec, string description) =>
+        $"{spec.Name}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(description)))[..12]}";
+
+    /// <summary>
+    /// The run folder for this configuration: <c>Root/NAME-HASH</c> (12 hex digits of SHA-256).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The store holds this run in the layout before <see cref="KeyFormat"/>
+    /// (it would be trained again under the new name); the message gives the migration command.</exception>
     public string RunDir(PolicySpec spec, PushTDataset data, TrainConfig config, ValidationOptions? validation = null)
     {
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Describe(spec, data, config, validation))));
-        return Path.Combine(Root, $"{spec.Name}-{hash[..12]}");
+        string dir = Path.Combine(Root, FolderName(spec, Describe(spec, data, config, validation)));
+        if (!Directory.Exists(dir) && RunStoreMigration.FindOldFormat(Root, Path.GetFileName(dir)) is { } old)
+            throw new InvalidOperationException(
+                $"The run store {Root} holds this run in the older layout, as {old} (key format 1), so it would be trained again as {Path.GetFileName(dir)}. " +
+                $"Re-key the store once (nothing is retrained): `dpag store migrate --store {Root}`; or delete {old} to train afresh.");
+        return dir;
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public class DiffusionPolicyStateDictTests
     private static DiffusionPolicyBase Policy(PolicyKind kind)
     {
         torch.manual_seed(1);
-        var spec = new PolicySpec { Kind = kind, Config = ActionGuidedConfig.ReleasedCode with { Policy = Config } };
+        PolicySpec spec = kind == PolicyKind.Dp ? new DpSpec(Config) : new DpAgSpec(ActionGuidedConfig.ReleasedCode with { Policy = Config });
         return spec.Create(Normalizer());
     }
 
@@ -96,7 +96,7 @@ public class DiffusionPolicyStateDictTests
         Assert.Contains("needs [64, 64, 5]", e.Message);
 
         TorchSaveFile.Save(dir.Sub("good.pt"), entries);
-        var small = new PolicySpec { Kind = PolicyKind.Dp, Config = ActionGuidedConfig.ReleasedCode with { Policy = Config with { DownDims = [8, 16, 32] } } };
+        var small = new DpSpec(Config with { Unet = Config.Unet with { DownDims = [8, 16, 32] } });
         small.Save(dir.Sub("small.json"));
         e = Assert.Throws<InvalidDataException>(() => TorchInterop.Import(dir.Sub("good.pt"), dir.Sub("out"), new TorchImportOptions(SpecFile: dir.Sub("small.json"))));
         Assert.Matches(@"good\.pt: 'model\.[a-z_.0-9]+' has shape \[\d+(, \d+)*\]; .* needs \[", e.Message);
@@ -119,8 +119,8 @@ public class DiffusionPolicyStateDictTests
 
         Normalizer().Save(dir.Sub("normalizer.json"));
         var result = TorchInterop.Import(dir.Sub("unet.pt"), dir.Sub("out"),
-            new TorchImportOptions(new DiffusionPolicyStateDict.ShapeHints(NGroups: Config.NGroups), NormalizerFile: dir.Sub("normalizer.json")));
-        Assert.Equal(Config.DownDims, result.Spec.Config.Policy.DownDims);
+            new TorchImportOptions(new DiffusionPolicyStateDict.ShapeHints(NGroups: Config.Unet.NGroups), NormalizerFile: dir.Sub("normalizer.json")));
+        Assert.Equal(Config.Unet.DownDims, result.Spec.Policy.Unet.DownDims);
         var (imported, _, _) = PolicyRuns.LoadTrained(dir.Sub("out"), null, "best");
         using var _ = imported;
         var mine = dp.state_dict();
@@ -134,7 +134,7 @@ public class DiffusionPolicyStateDictTests
         Torch.Init();
         using var scope = torch.NewDisposeScope();
         using var dir = new TempDir();
-        var imageSpec = new PolicySpec { Kind = PolicyKind.Dp, Config = ActionGuidedConfig.ReleasedCode with { Policy = Config with { Observation = ObservationKind.Image } } };
+        var imageSpec = new DpSpec(Config with { Observation = ObservationKind.Image });
         var imageNormalizer = Normalizer();
         imageNormalizer["agent_pos"] = NormalizerField.FitLimits([0f, 0f, 512f, 512f], 2);
         imageNormalizer["image"] = NormalizerField.ImageRange();
@@ -151,7 +151,7 @@ public class DiffusionPolicyStateDictTests
     }
 
     private static TorchImportResult Import(string file, string output) =>
-        TorchInterop.Import(file, output, new TorchImportOptions(new DiffusionPolicyStateDict.ShapeHints(NGroups: Config.NGroups)));
+        TorchInterop.Import(file, output, new TorchImportOptions(new DiffusionPolicyStateDict.ShapeHints(NGroups: Config.Unet.NGroups)));
 
     private static void Save(string path, List<KeyValuePair<string, Tensor>> entries, (string From, string To) rename) =>
         TorchSaveFile.Save(path, entries.Select(kv => kv.Key == rename.From ? new KeyValuePair<string, Tensor>(rename.To, kv.Value) : kv));

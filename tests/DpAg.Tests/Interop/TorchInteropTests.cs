@@ -41,8 +41,8 @@ public class TorchInteropTests(ITestOutputHelper output)
         var (policy, spec, _) = PolicyRuns.LoadTrained(shipped, null, "best");
         using var _ = policy;
         var normalizer = LinearNormalizer.Load(Path.Combine(shipped, "normalizer.json"));
-        var inputs = Inputs(spec.Config.Policy, normalizer);
-        File.WriteAllText(dir.Sub("config.json"), PyTorchReference.ConfigJson(spec.Config.Policy));
+        var inputs = Inputs(spec.Policy, normalizer);
+        File.WriteAllText(dir.Sub("config.json"), PyTorchReference.ConfigJson(spec.Policy));
         TensorExchange.Save(dir.Sub("inputs.safetensors"), inputs);
         var run = Python(scripts, "from-kit", dir.Path);
         Assert.Equal(exported.Entries, JsonNode.Parse(run)!["entries"]!.GetValue<int>());
@@ -68,7 +68,7 @@ public class TorchInteropTests(ITestOutputHelper output)
         using var scope = torch.NewDisposeScope();
         using var dir = new TempDir();
         // Shapes away from the defaults, so that each one has to be read from the weights: To 3, kernel 3, no FiLM scale.
-        var config = DiffusionPolicyConfig.Tiny with { LowDimObsDim = 5, ObsSteps = 3, KernelSize = 3, CondPredictScale = dpag };
+        var config = DiffusionPolicyConfig.Tiny with { LowDimObsDim = 5, ObsSteps = 3, Unet = DiffusionPolicyConfig.Tiny.Unet with { KernelSize = 3, CondPredictScale = dpag } };
         var json = JsonNode.Parse(PyTorchReference.ConfigJson(config))!.AsObject();
         json["dpag"] = dpag;
         File.WriteAllText(dir.Sub("config.json"), json.ToJsonString());
@@ -82,11 +82,11 @@ public class TorchInteropTests(ITestOutputHelper output)
         Python(scripts, "to-kit", dir.Path);
         var py = TensorExchange.Load(dir.Sub("outputs.safetensors"));
 
-        var result = TorchInterop.Import(dir.Sub("ema.pt"), dir.Sub("imported"), new TorchImportOptions(new DiffusionPolicyStateDict.ShapeHints(NGroups: config.NGroups)));
+        var result = TorchInterop.Import(dir.Sub("ema.pt"), dir.Sub("imported"), new TorchImportOptions(new DiffusionPolicyStateDict.ShapeHints(NGroups: config.Unet.NGroups)));
         Assert.Equal(dpag ? PolicyKind.DpAg : PolicyKind.Dp, result.Spec.Kind);
-        var read = result.Spec.Config.Policy;
-        Assert.Equal((config.ObsSteps, config.KernelSize, config.CondPredictScale, config.StepEmbedDim, config.ActionDim), (read.ObsSteps, read.KernelSize, read.CondPredictScale, read.StepEmbedDim, read.ActionDim));
-        Assert.Equal(config.DownDims, read.DownDims);
+        var read = result.Spec.Policy;
+        Assert.Equal((config.ObsSteps, config.Unet.KernelSize, config.Unet.CondPredictScale, config.Unet.DiffusionStepEmbedDim, config.ActionDim), (read.ObsSteps, read.Unet.KernelSize, read.Unet.CondPredictScale, read.Unet.DiffusionStepEmbedDim, read.ActionDim));
+        Assert.Equal(config.Unet.DownDims, read.Unet.DownDims);
         Assert.Equal(DiffusionPolicyStateDict.DummyKeys.Order(), result.Ignored.Order());
 
         var (policy, _, _) = PolicyRuns.LoadTrained(dir.Sub("imported"), null, "best");
@@ -104,7 +104,7 @@ public class TorchInteropTests(ITestOutputHelper output)
         Assert.Equal(exported.Entries, same["entries"]!.GetValue<int>());
 
         // A checkpoint-shaped dict (state_dicts['ema_model']) gives the same policy.
-        TorchInterop.Import(dir.Sub("ckpt.pt"), dir.Sub("from-ckpt"), new TorchImportOptions(new DiffusionPolicyStateDict.ShapeHints(NGroups: config.NGroups)));
+        TorchInterop.Import(dir.Sub("ckpt.pt"), dir.Sub("from-ckpt"), new TorchImportOptions(new DiffusionPolicyStateDict.ShapeHints(NGroups: config.Unet.NGroups)));
         TorchInterop.Export(dir.Sub("from-ckpt"), "best", dir.Sub("c.pt"));
         Assert.Equal(File.ReadAllBytes(dir.Sub("b.pt")), File.ReadAllBytes(dir.Sub("c.pt")));
     }

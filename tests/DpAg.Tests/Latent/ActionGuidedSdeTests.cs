@@ -91,7 +91,7 @@ public class ActionGuidedSdeTests
         using var p = new TestPredictor();
         var z = Randn(3, p.To, p.F);
         var sigma = torch.ones_like(z);
-        var config = LatentGuidanceConfig.Paper with { Form = GuidanceForm.PaperSde, Gamma = 0, Noise = false };
+        var config = LatentGuidanceConfig.Paper with { Form = GuidanceForm.Sde, Gamma = 0, Noise = false };
         var trajectory = ActionGuidedSde.Integrate((k, latent) => p.Forward(latent), z, sigma, 5, config);
         Assert.Equal(6, trajectory.Count);
         foreach (var zk in trajectory) AssertClose(Values(z), Values(zk), 0, 0, "z^k");
@@ -105,7 +105,7 @@ public class ActionGuidedSdeTests
         using var p = new TestPredictor();
         var z = Randn(3, p.To, p.F);
         var sigma = torch.ones_like(z);
-        var up = LatentGuidanceConfig.Paper with { Form = GuidanceForm.PaperSde, Gamma = 1e-3, Noise = false, Dt = 0.5, Detach = true };
+        var up = LatentGuidanceConfig.Paper with { Form = GuidanceForm.Sde, Gamma = 1e-3, Noise = false, Dt = 0.5, Detach = true };
         var down = up with { Sign = -1 };
         var zUp = ActionGuidedSde.EulerMaruyamaStep(p.Forward, z, sigma, up).Latent;
         var zDown = ActionGuidedSde.EulerMaruyamaStep(p.Forward, z, sigma, down).Latent;
@@ -130,7 +130,7 @@ public class ActionGuidedSdeTests
         Func<Tensor, Tensor> constant = latent => latent.sum(new long[] { 1, 2 }, keepdim: true) * 0.0 + 1.0;
         var z = torch.zeros(B, 1, 2, dtype: ScalarType.Float64);
         var sigma = torch.tensor(new[] { 0.5, 2.0 }, dtype: ScalarType.Float64).reshape(1, 1, 2);
-        var config = LatentGuidanceConfig.Paper with { Form = GuidanceForm.PaperSde, Noise = true, Dt = 0.25 };
+        var config = LatentGuidanceConfig.Paper with { Form = GuidanceForm.Sde, Noise = true, Dt = 0.25 };
         using var gen = new Generator(seed: 99);
         var step = ActionGuidedSde.EulerMaruyamaStep(constant, z, sigma, config, gen).Latent;
         var variance = Values(step.var(new long[] { 0, 1 }));

@@ -96,7 +96,7 @@ public class Theorem1Tests
         using var gen = new Generator(seed: 73);
         var z = Randn(6, p.To, p.F);
         var sigma = torch.full_like(z, 0.2);
-        var config = LatentGuidanceConfig.Paper with { Form = GuidanceForm.PaperSde, Gamma = 0.05, Dt = 0.1, Noise = true, Detach = true };
+        var config = LatentGuidanceConfig.Paper with { Form = GuidanceForm.Sde, Gamma = 0.05, Dt = 0.1, Noise = true, Detach = true };
         var trajectory = ActionGuidedSde.Integrate((k, latent) => p.Forward(latent), z, sigma, 6, config, gen);
         for (int k = 0; k + 1 < trajectory.Count; k++)
         {

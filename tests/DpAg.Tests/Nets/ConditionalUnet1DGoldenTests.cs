@@ -29,8 +29,8 @@ public class ConditionalUnet1DGoldenTests
         using var scope = torch.NewDisposeScope();
         using var net = new ConditionalUnet1D(new UnetConfig
         {
-            InputDim = 2, GlobalCondDim = 3, DiffusionStepEmbedDim = 8, DownDims = new[] { 8, 16 }, KernelSize = 3, NGroups = 4,
-        });
+            DiffusionStepEmbedDim = 8, DownDims = new[] { 8, 16 }, KernelSize = 3, NGroups = 4,
+        }, inputDim: 2, globalCondDim: 3);
         net.to(ScalarType.Float64);
         var sd = net.state_dict();
         Assert.Equal(100, sd.Count);

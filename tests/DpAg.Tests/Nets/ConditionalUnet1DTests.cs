@@ -6,12 +6,13 @@ namespace DpAg.Tests.Nets;
 
 public class ConditionalUnet1DTests
 {
-    private static readonly UnetConfig Small = new() { InputDim = 2, GlobalCondDim = 10, DiffusionStepEmbedDim = 16, DownDims = new[] { 16, 32, 64 } };
+    private static readonly UnetConfig Small = new() { DiffusionStepEmbedDim = 16, DownDims = new[] { 16, 32, 64 } };
+    private const int Da = 2, Dg = 10;
 
-    private static long CountOnMeta(UnetConfig config)
+    private static long CountOnMeta(UnetConfig config, int globalCondDim)
     {
         using var scope = torch.NewDisposeScope();
-        using var net = new ConditionalUnet1D(config, torch.META);
+        using var net = new ConditionalUnet1D(config, 2, globalCondDim, torch.META);
         return net.parameters().Sum(p => p.numel());
     }
 
@@ -20,11 +21,11 @@ public class ConditionalUnet1DTests
     {
         Torch.Init();
         // Built on the meta device: the same modules and parameter shapes, without allocating 1 GB or initialising it.
-        Assert.Equal(65_783_298, CountOnMeta(UnetConfig.LowDimPushT));
-        Assert.Equal(251_511_938, CountOnMeta(UnetConfig.ImagePushT));
+        Assert.Equal(65_783_298, CountOnMeta(UnetConfig.LowDimPushT, 40));
+        Assert.Equal(251_511_938, CountOnMeta(UnetConfig.ImagePushT, 132));
         // Bias-only FiLM (cond_predict_scale = False), counted by hand: each cond Linear loses cond_dim x C_out + C_out.
-        Assert.Equal(63_654_402, CountOnMeta(UnetConfig.LowDimPushT with { CondPredictScale = false }));
-        Assert.Equal(247_770_242, CountOnMeta(UnetConfig.ImagePushT with { CondPredictScale = false }));
+        Assert.Equal(63_654_402, CountOnMeta(UnetConfig.LowDimPushT with { CondPredictScale = false }, 40));
+        Assert.Equal(247_770_242, CountOnMeta(UnetConfig.ImagePushT with { CondPredictScale = false }, 132));
     }
 
     [Fact]
@@ -32,7 +33,7 @@ public class ConditionalUnet1DTests
     {
         Torch.Init();
         using var scope = torch.NewDisposeScope();
-        using var net = new ConditionalUnet1D(UnetConfig.LowDimPushT, torch.META);
+        using var net = new ConditionalUnet1D(UnetConfig.LowDimPushT, 2, 40, torch.META);
         var sd = net.state_dict();
         var expected = new Dictionary<string, long[]>
         {
@@ -69,7 +70,7 @@ public class ConditionalUnet1DTests
     {
         Torch.Init(7);
         using var scope = torch.NewDisposeScope();
-        using var net = new ConditionalUnet1D(Small);
+        using var net = new ConditionalUnet1D(Small, Da, Dg);
         net.eval();
         var x = torch.randn(3, 16, 2);                          // (B, T, Da)
         var cond = torch.randn(3, 10);                          // (B, Dg)
@@ -89,7 +90,7 @@ public class ConditionalUnet1DTests
     {
         Torch.Init();
         using var scope = torch.NewDisposeScope();
-        using var net = new ConditionalUnet1D(Small);
+        using var net = new ConditionalUnet1D(Small, Da, Dg);
         var e = Assert.Throws<ArgumentException>(() => net.forward(torch.randn(2, 10, 2), torch.tensor(1L), torch.randn(2, 10)));
         Assert.Contains("divisible by 2^(levels - 1) = 4", e.Message);
         Assert.Contains("got 10", e.Message);
@@ -125,7 +126,7 @@ public class ConditionalUnet1DTests
     {
         Torch.Init(2);
         using var scope = torch.NewDisposeScope();
-        using var net = new ConditionalUnet1D(Small with { CondPredictScale = false });
+        using var net = new ConditionalUnet1D(Small with { CondPredictScale = false }, Da, Dg);
         Assert.Equal(new long[] { 16, 26 }, net.state_dict()["down_modules.0.0.cond_encoder.1.weight"].shape);   // (C_out, dsed + Dg)
         var x = torch.randn(2, 8, 2);
         var a = net.forward(x, torch.tensor(3L), torch.zeros(2, 10));
@@ -140,7 +141,7 @@ public class ConditionalUnet1DTests
     {
         Torch.Init();
         using var scope = torch.NewDisposeScope();
-        using var net = new ConditionalUnet1D(Small with { GlobalCondDim = 0 });
+        using var net = new ConditionalUnet1D(Small, Da, 0);
         net.eval();
         var x = torch.randn(1, 8, 2).expand(2, 8, 2).contiguous();                   // one input, twice
         using var noGrad = torch.no_grad();

@@ -25,7 +25,7 @@ public class NormsTests
     {
         Torch.Init();
         using var scope = torch.NewDisposeScope();
-        using var net = new ConditionalUnet1D(new UnetConfig { GlobalCondDim = 4, DiffusionStepEmbedDim = 8, DownDims = new[] { 8, 16 } });
+        using var net = new ConditionalUnet1D(new UnetConfig { DiffusionStepEmbedDim = 8, DownDims = new[] { 8, 16 } }, inputDim: 2, globalCondDim: 4);
         var norms = net.named_parameters().Where(p => p.name.EndsWith("block.1.weight")).ToList();
         Assert.NotEmpty(norms);
         Assert.All(norms, p => Assert.True(p.parameter.eq(1).all().item<bool>(), p.name));
@@ -37,7 +37,7 @@ public class NormsTests
     {
         Torch.Init(9);
         using var scope = torch.NewDisposeScope();
-        using var unet = new ConditionalUnet1D(new UnetConfig { GlobalCondDim = 4, DiffusionStepEmbedDim = 8, DownDims = new[] { 8, 16 } });
+        using var unet = new ConditionalUnet1D(new UnetConfig { DiffusionStepEmbedDim = 8, DownDims = new[] { 8, 16 } }, inputDim: 2, globalCondDim: 4);
         using var encoder = new ResNet18Encoder();
         foreach (var (name, p) in unet.named_parameters().Concat(encoder.named_parameters()))
         {

@@ -10,7 +10,7 @@ public class UnetGradientTests(ITestOutputHelper output)
 {
     private static readonly UnetConfig Tiny = new()
     {
-        InputDim = 2, GlobalCondDim = 3, DiffusionStepEmbedDim = 8, DownDims = new[] { 4, 8 }, KernelSize = 3, NGroups = 2,
+        DiffusionStepEmbedDim = 8, DownDims = new[] { 4, 8 }, KernelSize = 3, NGroups = 2,
     };
 
     private const double H = 1e-6;
@@ -20,7 +20,7 @@ public class UnetGradientTests(ITestOutputHelper output)
     {
         Torch.Init(5);
         using var scope = torch.NewDisposeScope();
-        using var net = new ConditionalUnet1D(Tiny);
+        using var net = new ConditionalUnet1D(Tiny, inputDim: 2, globalCondDim: 3);
         net.to(ScalarType.Float64);
         var x = torch.randn(new long[] { 2, 4, 2 }, dtype: ScalarType.Float64).requires_grad_(true);   // (B, T, Da)
         var cond = torch.randn(new long[] { 2, 3 }, dtype: ScalarType.Float64).requires_grad_(true);   // (B, Dg)

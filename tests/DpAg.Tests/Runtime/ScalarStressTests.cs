@@ -43,7 +43,7 @@ public sealed class ScalarStressTests(ITestOutputHelper output) : IDisposable
         byte[] Train(string name, bool stress)
         {
             string runDir = Path.Combine(_dir, $"{kind}-{name}");
-            using var trainer = PolicyRuns.Create(PolicySpec.FromNames(kind, "released", "tiny"), data, runDir, steps, batchSize: 8, seed: 3);
+            using var trainer = PolicyRuns.Create(PolicySpec.FromNames(kind, size: "tiny"), data, runDir, steps, batchSize: 8, seed: 3);
             long forced = 0;
             if (stress) forced = GcStress.Run(() => trainer.Run());
             else trainer.Run();

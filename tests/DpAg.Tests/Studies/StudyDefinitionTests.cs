@@ -23,18 +23,19 @@ public class StudyDefinitionTests
         Assert.Equal(PolicyKind.Dp, study.Variant("dp").Spec(b).Kind);
         Assert.Equal(1.0, study.Variant("dpag-released").ResolvedNoiseScale(b));
         Assert.Equal(0.4, study.Variant("dpag-released-x0.4").ResolvedNoiseScale(b), 12);
-        string Json(string v) => System.Text.Json.JsonSerializer.Serialize(study.Variant(v).Spec(b), PolicySpec.JsonOptions);
+        string Json(string v) => study.Variant(v).Spec(b).ToJson();
+        ActionGuidedConfig Ag(string v) => ((DpAgSpec)study.Variant(v).Spec(b)).Config;
         Assert.Equal(Json("dpag-released"), Json("dpag-released-x0.4"));   // one network, sampled two ways
-        Assert.Equal(0.0, study.Variant("dpag-no-contrastive").Spec(b).Config.Loss.ContrastiveWeight);
-        var noKl = study.Variant("dpag-no-kl").Spec(b).Config;
+        Assert.Equal(0.0, Ag("dpag-no-contrastive").Loss.ContrastiveWeight);
+        var noKl = Ag("dpag-no-kl");
         Assert.Equal(0.0, noKl.Loss.KlWeight);
         Assert.InRange(Math.Exp(noKl.LogVarMin / 2), 0.999, 1.0);   // sigma pinned to 1
-        Assert.Equal(1.0, study.Variant("dpag-eps-target").Spec(b).Config.Loss.DenoisingTargetScale);
+        Assert.Equal(1.0, Ag("dpag-eps-target").Loss.DenoisingTargetScale);
         Assert.Equal(1.0, study.Variant("dpag-eps-target").ResolvedNoiseScale(b));
-        Assert.Equal(-1.0, study.Variant("dpag-vjp-descent").Spec(b).Config.Guidance.Sign);
-        Assert.Equal(0.5, study.Variant("dpag-gamma-0.5").Spec(b).Config.Guidance.Gamma);
-        Assert.Equal(2.0, study.Variant("dpag-gamma-2").Spec(b).Config.Guidance.Gamma);
-        var paper = study.Variant("dpag-paper").Spec(b).Config;
+        Assert.Equal(-1.0, Ag("dpag-vjp-descent").Guidance.Sign);
+        Assert.Equal(0.5, Ag("dpag-gamma-0.5").Guidance.Gamma);
+        Assert.Equal(2.0, Ag("dpag-gamma-2").Guidance.Gamma);
+        var paper = Ag("dpag-paper");
         Assert.Equal(ActionGuidedConfig.Paper.Guidance, paper.Guidance);
         Assert.Equal(ActionGuidedConfig.Paper.Loss, paper.Loss);
         Assert.True(paper.LearnedMean && paper.EvolveLatentAtInference);

@@ -26,7 +26,7 @@ public sealed class RunStoreTests : IDisposable
         Torch.Init();
         var data = Data("demo.zarr", [40, 40, 40, 40]);
         var store = new RunStore(Path.Combine(_dir, "runs"));
-        var spec = PolicySpec.FromNames("dp", "released", "tiny");
+        var spec = PolicySpec.FromNames("dp", size: "tiny");
 
         string runDir;
         using (var half = store.Open(spec, data, steps: 8, batchSize: 8))
