@@ -1,3 +1,4 @@
+using DpAg.Optim;
 using System.Diagnostics;
 using DpAg.Data;
 using DpAg.Envs;

@@ -1,3 +1,4 @@
+using DpAg.Optim;
 using System.CommandLine;
 using DpAg.Data;
 using DpAg.Evaluation;

@@ -87,4 +87,14 @@ public partial class FolderDependencyTests(ITestOutputHelper output)
         Assert.Empty(Reachable(graph, "Policies").Intersect(["Envs", "Evaluation"]));
         Assert.Empty(Reachable(graph, "Envs").Intersect(["Policies", "Evaluation"]));
     }
+
+    [Fact]
+    public void NoFolderDependsOnItselfThroughOthers()
+    {
+        var graph = Graph();
+        var cycles = graph.Keys.Where(folder => Reachable(graph, folder).Contains(folder))
+            .Select(folder => $"{folder} -> ... -> {folder} (it uses {string.Join(", ", graph[folder].Where(u => Reachable(graph, u).Contains(folder) || u == folder))})")
+            .ToList();
+        Assert.True(cycles.Count == 0, "folders in a dependency cycle:\n" + string.Join("\n", cycles));
+    }
 }

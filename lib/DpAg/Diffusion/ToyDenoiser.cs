@@ -1,4 +1,4 @@
-using DpAg.Training;
+using DpAg.Optim;
 using DpAg.Nets;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using DpAg.Optim;
 using DpAg.Training;
 using System.Diagnostics;
 using DpAg.Losses;

@@ -1,3 +1,4 @@
+using DpAg.Optim;
 using DpAg.Nets;
 using DpAg.Runtime;
 using System.Globalization;

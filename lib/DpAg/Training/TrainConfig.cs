@@ -1,3 +1,4 @@
+using DpAg.Optim;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 

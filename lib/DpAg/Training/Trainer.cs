@@ -1,3 +1,4 @@
+using DpAg.Optim;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Globalization;

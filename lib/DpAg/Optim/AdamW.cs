@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace DpAg.Training;
+namespace DpAg.Optim;
 
 /// <summary>
 /// AdamW (Loshchilov and Hutter 2019), the optimiser of Diffusion Policy and of every training loop in the kit; the
@@ -18,7 +18,7 @@ namespace DpAg.Training;
 /// Why the kit has its own: TorchSharp 0.107's <c>optim.AdamW.step()</c> passes eight plain numbers per parameter where
 /// libtorch expects scalars, and each becomes a native scalar that a garbage collection can free during the call
 /// (docs/CONTRIBUTING.md, "Scalars"); here every scalar is made explicitly and disposed after its op.
-/// tests/DpAg.Tests/Training/AdamWTests.cs checks 1,000 steps against PyTorch's AdamW.
+/// tests/DpAg.Tests/Optim/AdamWTests.cs checks 1,000 steps against PyTorch's AdamW.
 /// </summary>
 public sealed class AdamW : IDisposable
 {

@@ -1,8 +1,9 @@
+using DpAg.Optim;
 using DpAg.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DpAg.Tests.Training;
+namespace DpAg.Tests.Optim;
 
 public class AdamWTests
 {

@@ -1,8 +1,7 @@
-using DpAg.Studies;
 using Plotly.NET;
 using CSharpChart = Plotly.NET.CSharp.Chart;
 
-namespace DpAg.Plots;
+namespace DpAg.Studies;
 
 /// <summary>Interactive (Plotly) views of a study's table for notebooks; the report draws the same as PNG (<see cref="StudyFigures"/>).</summary>
 public static class StudyCharts
