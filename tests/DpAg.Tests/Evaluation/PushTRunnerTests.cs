@@ -203,5 +203,12 @@ public class PushTRunnerTests(ITestOutputHelper output)
         output.WriteLine($"96x96 image observation: {renderMs:F2} CPU-ms each");
         output.WriteLine($"50 episodes x 300 steps, hold policy, {Environment.ProcessorCount} cores: {result}; {evalCpu:F2} CPU-s");
         Assert.Equal(50, result.Episodes.Count);
+        // What the report measured is a real evaluation: seeds in order, episodes that do not succeed run their 300 steps,
+        // and a second run gives the same episodes (the runner is deterministic whatever the thread timing).
+        Assert.True(freeWall > 0 && pushCpu > 0 && renderMs > 0 && double.IsFinite(freeCpu + pushWall + evalCpu));
+        Assert.Equal(Enumerable.Range(100000, 50).Select(i => (long)i), result.Episodes.Select(e => e.Seed));
+        Assert.All(result.Episodes, e => Assert.True(e.Success || e.Steps == 300, $"seed {e.Seed}: {e.Steps} steps without success"));
+        var again = PushTRunner.Evaluate(new HoldPositionPolicy());
+        Assert.Equal(result.Episodes.Select(e => (e.Steps, e.MaxCoverage)), again.Episodes.Select(e => (e.Steps, e.MaxCoverage)));
     }
 }

@@ -124,8 +124,16 @@ public class PolicyTests
         // The option asks the same of the static policy: one model, either inference, no second copy of the weights.
         Assert.True(torch.allclose(b, staticPolicy.PredictActionChunk(raw, new torch.Generator(1), InferenceOptions.Ddim(8) with { EvolveLatent = true }), rtol: 0, atol: 0));
         Assert.True(torch.allclose(a, evolving.PredictActionChunk(raw, new torch.Generator(1), InferenceOptions.Ddim(8) with { EvolveLatent = false }), rtol: 0, atol: 0));
-        // Released single step: each evolved latent is mu + sigma * unit VJP, so it differs from mu by sigma per obs step.
-        Assert.All(latents, z => Assert.Equal(new long[] { 2, 2, 4 }, z.shape));
+        // Released single step: each evolved latent is mu + sigma * unit VJP, so ||(z - mu) / sigma|| = 1 per sample and
+        // obs step, at every denoising step.
+        using var noGrad = torch.no_grad();
+        var (mu, _, sigma) = evolving.Posterior.forward(evolving.Encode(evolving.NormalizeObs(raw)));
+        foreach (var z in latents)
+        {
+            Assert.Equal(mu.shape, z.shape);
+            var moved = ((z - mu) / sigma).norm(dim: -1);                      // (B, To)
+            Assert.True((moved - 1).abs().max().item<float>() < 1e-4, $"||(z - mu) / sigma|| per obs step: {moved.str()}");
+        }
     }
 
     [Fact]
