@@ -8,7 +8,7 @@ namespace DpAg.Tests;
 /// </summary>
 public partial class DocsReferenceTests
 {
-    private static readonly string Root = FindRoot();
+    private static readonly string Root = DpAg.Tests.Cli.CliRunner.RepoRoot;
 
     private static IEnumerable<(string File, string Text)> LibrarySources() =>
         Directory.EnumerateFiles(Path.Combine(Root, "lib"), "*.cs", SearchOption.AllDirectories)
@@ -84,13 +84,6 @@ public partial class DocsReferenceTests
             }
         Assert.True(sections >= 10, $"only {sections} quoted sections found");
         Assert.True(problems.Count == 0, "no such heading or bold label:\n" + string.Join("\n", problems));
-    }
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DpAg.Notebooks.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException($"No DpAg.Notebooks.sln above {AppContext.BaseDirectory}.");
     }
 
     [GeneratedRegex(@"\s*\r?\n\s*///\s*")]
