@@ -37,9 +37,10 @@ internal static class TrainCommand
         var evalNoiseScale = new Option<double?>("--eval-noise-scale") { Description = "Noise scale for validation sampling (default: as the policy was trained: 1 for DP, 0.4 for the released DP-AG's noise / 0.4 target)." };
         var store = new Option<string?>("--store") { Description = "A run store (e.g. artifacts/runs): the run folder is named by a hash of the whole configuration; a finished run trains nothing, a half one resumes. Replaces --run-dir." };
         var retries = new Option<int>("--retries") { Description = "After a native fault in a step, resume from the last checkpoint up to this many times (each retry is logged).", DefaultValueFactory = _ => 0 };
+        var plan = new Option<bool>("--plan") { Description = "With --store: print whether the run is finished, partly trained or new (one line: `plan: STATE STEPS/TOTAL FOLDER`) and train nothing." };
         var command = new Command("train", "Train DP or DP-AG on Push-T demonstrations (CPU or GPU); resumes an interrupted run exactly.")
         {
-            config, budget, policy, preset, size, specFile, dataset, runDir, steps, batch, lr, warmup, checkpointEvery, keep, maxGradNorm, fresh, stopAfter, retries, store,
+            config, budget, policy, preset, size, specFile, dataset, runDir, steps, batch, lr, warmup, checkpointEvery, keep, maxGradNorm, fresh, stopAfter, retries, store, plan,
             evalEvery, evalEpisodes, evalFirstSeed, evalSampler, evalSteps, evalNoiseScale,
         }.WithRuntimeOptions();
         command.SetAction(parse => Commands.Guarded(() =>
@@ -86,15 +87,26 @@ internal static class TrainCommand
             var info = Commands.InitRuntime(parse);
             var data = PushTDataset.Open(V(dataset), TrainBudget.DatasetConfig(spec));
             if (validation is not null) Console.Error.WriteLine($"dpag train: validation {validation.Description}");
+            if (parse.GetValue(plan) && V(store) is null) throw new ArgumentException("--plan reads the run store: add --store (e.g. --store artifacts/runs).");
             if (V(store) is { } storeRoot)
             {
                 var runStore = new RunStore(storeRoot);
                 string keyed = runStore.RunDir(spec, data, trainConfig, validation);   // refuses when an older-layout folder holds this run
+                if (parse.GetValue(plan))
+                {
+                    // Reads the folder only: a plan creates nothing in the store.
+                    bool started = Directory.Exists(Path.Combine(keyed, "checkpoints"));
+                    long done = started ? new CheckpointStore(Path.Combine(keyed, "checkpoints")).Latest()?.Step ?? 0 : 0;
+                    string state = started && RunStore.IsFinished(keyed) ? "finished" : done > 0 ? "partial" : "new";
+                    Console.WriteLine($"plan: {state} {done}/{trainConfig.Steps?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? $"{trainConfig.Epochs} epochs"} {keyed}");
+                    return 0;
+                }
                 trainConfig = trainConfig with { RunDir = keyed };
                 Directory.CreateDirectory(keyed);
                 DpAg.IO.AtomicFile.WriteAllText(Path.Combine(keyed, RunStore.KeyFile), RunStore.Describe(spec, data, trainConfig, validation));
                 Console.Error.WriteLine($"dpag train: store {storeRoot}: {(RunStore.IsFinished(keyed) ? "finished run, nothing to train" : "run")} {keyed}");
             }
+
             Console.Error.WriteLine($"dpag train: {spec.Name} ({described}) on {data.Count} windows of {V(dataset)}; run folder {trainConfig.RunDir}");
             using var storeLock = V(store) is null ? null : RunStore.Lock(trainConfig.RunDir, log: Console.Error);
             int maxRetries = V(retries);
@@ -106,7 +118,9 @@ internal static class TrainCommand
                 try
                 {
                     var result = trainer.Run(parse.GetValue(stopAfter));
-                    Console.WriteLine($"trained {result.CompletedSteps}/{result.TotalSteps} steps in {result.Elapsed.TotalSeconds:F1} s; last loss {result.LastLoss:G4}; " +
+                    Console.WriteLine((result.StepsThisSession == 0
+                                          ? $"already trained: {result.CompletedSteps}/{result.TotalSteps} steps, nothing to do; "
+                                          : $"trained {result.CompletedSteps}/{result.TotalSteps} steps ({result.StepsThisSession} now) in {result.Elapsed.TotalSeconds:F1} s; last loss {result.LastLoss:G4}; ") +
                                       $"checkpoint {result.LastCheckpoint?.Path}; metrics {trainer.MetricsCsvPath}" +
                                       (attempt > 0 ? $"; {attempt} retr{(attempt == 1 ? "y" : "ies")} after native faults" : ""));
                     Console.WriteLine($"run: {trainConfig.RunDir}");   // the last line, for scripts

@@ -206,6 +206,27 @@ public class NotebookTests(ITestOutputHelper output)
                 string path = Path.Combine(NotebookRunner.RepoRoot, "artifacts", "figures", figure);
                 Assert.True(File.Exists(path) && File.GetLastWriteTimeUtc(path) >= started, $"notebook 10 writes {figure} in this run");
             }
+
+            // The study section: one verdict per claim of the study file, computed from an interval that holds its estimate.
+            var study = JsonNode.Parse(File.ReadAllText(Path.Combine(NotebookRunner.RepoRoot, "studies", "dpag-vs-dp.json")))!;
+            var claims = nb.Frame("Claim", "Seeds", "TestSeeds", "Effect", "Lower", "Upper", "Verdict", "Reason");
+            Assert.Equal(study["claims"]!.AsArray().Select(c => (string)c!["name"]!), claims.Select(r => r["Claim"]));
+            foreach (var c in claims)
+            {
+                Assert.Contains(c["Verdict"], new[] { "reproduced", "not reproduced", "inconclusive at this scale" });
+                if (c.Num("Seeds") == 0) { Assert.Equal("inconclusive at this scale", c["Verdict"]); continue; }
+                Assert.True(c.Num("Lower") <= c.Num("Effect") && c.Num("Effect") <= c.Num("Upper"), $"{c["Claim"]}: the estimate lies in its interval");
+                if (c.Num("Seeds") < 3) Assert.Equal("inconclusive at this scale", c["Verdict"]);   // the study's min_seeds
+            }
+            bool archived = Directory.EnumerateDirectories(Path.Combine(NotebookRunner.RepoRoot, "docs", "results"), "*-dpag-vs-dp")
+                .Any(d => Directory.Exists(Path.Combine(d, "runs")));
+            var source = Assert.Single(nb.Outputs("text/plain"), s => s.Contains("cells evaluated") || s.Contains("no evaluated cell yet"));
+            if (archived)
+            {
+                Assert.Contains("cells evaluated", source);                                   // the committed results are read
+                Assert.Contains(claims, c => c.Num("Seeds") >= 1);
+                Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("Paired effect against dp"));
+            }
         },
         ["06-latent-continuity.ipynb"] = nb =>
         {

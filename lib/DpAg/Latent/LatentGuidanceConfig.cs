@@ -27,7 +27,7 @@ public enum GuidanceForm
 /// The settings of one VJP step that DP-AG's latent guidance and the spirals' VJP-guided flow share, named once:
 /// d = s * VJP, or s * VJP / max(||VJP||, epsilon) when normalised, scaled by gamma; detached or differentiated.
 /// </summary>
-public interface IVjpStepConfig
+internal interface IVjpStepConfig
 {
     /// <summary>Step size gamma multiplying the direction.</summary>
     double Gamma { get; }

@@ -12,7 +12,7 @@ namespace DpAg.Policies;
 /// the same: DP drops the unused DP-AG part; the single-step forms become <see cref="Latent.GuidanceForm.SingleStep"/>
 /// with <c>Noise</c> off (the single step never read it); <c>PaperSde</c> becomes <see cref="Latent.GuidanceForm.Sde"/>.
 /// </summary>
-public static class LegacyPolicySpec
+internal static class LegacyPolicySpec
 {
     /// <summary>Whether <paramref name="root"/> is a format-1 spec (no "Format", kind "Dp" or "DpAg").</summary>
     public static bool IsLegacy(JsonObject root) =>

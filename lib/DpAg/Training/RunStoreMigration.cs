@@ -14,7 +14,7 @@ namespace DpAg.Training;
 /// folder to the hash of the converted key (exactly the name <see cref="RunStore.RunDir"/> now gives that
 /// configuration) and leaves <see cref="NoteFile"/> saying what was done. Checkpoints, logs and evaluations are kept as they are.
 /// </summary>
-public static class RunStoreMigration
+internal static class RunStoreMigration
 {
     /// <summary>The note left in a migrated folder.</summary>
     public const string NoteFile = "MIGRATED.txt";

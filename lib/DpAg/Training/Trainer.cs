@@ -54,7 +54,9 @@ public sealed record TrainerOptions
 /// <param name="LastLoss">The loss of the last step of this session (NaN if none ran).</param>
 /// <param name="LastCheckpoint">The checkpoint written last.</param>
 /// <param name="Elapsed">Wall time of this session.</param>
-public sealed record TrainResult(long CompletedSteps, long TotalSteps, double LastLoss, CheckpointInfo? LastCheckpoint, TimeSpan Elapsed)
+/// <param name="StepsThisSession">Optimiser steps this session ran (0 for a finished run found in the store).</param>
+public sealed record TrainResult(long CompletedSteps, long TotalSteps, double LastLoss, CheckpointInfo? LastCheckpoint, TimeSpan Elapsed,
+    long StepsThisSession)
 {
     /// <summary>True when the run reached <see cref="TotalSteps"/>.</summary>
     public bool Finished => CompletedSteps >= TotalSteps;
@@ -281,7 +283,7 @@ public sealed class Trainer : IDisposable
         {
             _metrics.Flush();
         }
-        return new TrainResult(CompletedSteps, TotalSteps, lastLoss, _lastCheckpoint, clock.Elapsed);
+        return new TrainResult(CompletedSteps, TotalSteps, lastLoss, _lastCheckpoint, clock.Elapsed, CompletedSteps - startStep);
     }
 
     /// <summary>One optimiser step; throws <see cref="TrainingDivergedException"/> before anything bad is applied.</summary>

@@ -18,9 +18,14 @@ public class ValidationCliTests
             string data = Path.Combine(dir, "demo.zarr"), runs = Path.Combine(dir, "runs");
             PushTFixture.Make([40, 40, 40, 40, 40]).Save(data);
             string[] train = ["train", "--budget", "ci", "--policy", "dp", "--dataset", data, "--store", runs, "--threads", "1", "--eval-episodes", "2"];
-            var (code, output, err) = CliRunner.Run(train);
+            // --plan says what a train would do and creates nothing.
+            var (code, output, err) = CliRunner.Run([.. train, "--plan"]);
+            Assert.True(code == 0, $"train --plan failed ({code}): {err}");
+            Assert.Matches(@"^plan: new 0/40 \S+dp-[0-9a-f]{12}$", output.Trim());
+            Assert.False(Directory.Exists(runs) && Directory.EnumerateFileSystemEntries(runs).Any(), "a plan creates nothing in the store");
+            (code, output, err) = CliRunner.Run(train);
             Assert.True(code == 0, $"train failed ({code}): {err}");
-            Assert.Contains("trained 40/40 steps", output);
+            Assert.Contains("trained 40/40 steps (40 now)", output);
             Assert.Contains("validation at step 20", err);
             Assert.Contains("validation at step 40", err);
             string run = Assert.Single(Directory.GetDirectories(runs));
@@ -41,7 +46,14 @@ public class ValidationCliTests
             (code, output, err) = CliRunner.Run(train);
             Assert.True(code == 0, $"second train failed ({code}): {err}");
             Assert.Contains("finished run, nothing to train", err);
+            Assert.Contains("already trained: 40/40 steps, nothing to do", output);
             Assert.DoesNotContain("validation at step", err);
+            (code, output, _) = CliRunner.Run([.. train, "--plan"]);
+            Assert.Equal(0, code);
+            Assert.Equal($"plan: finished 40/40 {run}", output.Trim());
+            (code, _, err) = CliRunner.Run("train", "--budget", "ci", "--dataset", data, "--plan");
+            Assert.Equal(2, code);
+            Assert.Contains("--plan reads the run store: add --store", err);
 
             string[] eval = ["eval", "--run-dir", run, "--episodes", "2", "--max-steps", "20", "--sampler", "ddim", "--inference-steps", "4", "--gifs", "0", "--threads", "1"];
             (code, output, err) = CliRunner.Run([.. eval, "--checkpoint", "all"]);

@@ -15,6 +15,10 @@ public sealed class PolicySpecTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("dpag-spec-").FullName;
 
+    // Some tests build a policy: the runtime must be initialised (natives, one thread) before torch is first touched,
+    // or this class races the first initialisation when it runs beside others.
+    public PolicySpecTests() => Torch.Init();
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     internal static string Format1Fixture(string kind) => Path.Combine(CliRunner.RepoRoot, "tests", "DpAg.Tests", "Policies", "Fixtures", $"policy-format1-{kind}.json");

@@ -42,6 +42,7 @@ public sealed class RunStoreTests : IDisposable
             Assert.Equal(4, resumed.CompletedSteps);                 // the half run, not a new one
             var result = resumed.Run();
             Assert.Equal(8, result.CompletedSteps);
+            Assert.Equal(4, result.StepsThisSession);
             Assert.True(double.IsFinite(result.LastLoss));
         }
         Assert.True(RunStore.IsFinished(runDir));
@@ -53,6 +54,7 @@ public sealed class RunStoreTests : IDisposable
             Assert.Equal(8, hit.CompletedSteps);
             var result = hit.Run();
             Assert.True(double.IsNaN(result.LastLoss), "a store hit must train no step");
+            Assert.Equal(0, result.StepsThisSession);
             Assert.NotNull(hit.EmaPolicy);
         }
         Assert.Equal(metricsBefore, File.ReadAllText(Path.Combine(runDir, MetricsLog.CsvName)));
