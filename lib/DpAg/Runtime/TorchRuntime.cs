@@ -26,7 +26,7 @@ public sealed record RuntimeInfo(Device Device, string DeviceReason, int Threads
 {
     /// <summary>One line for logs and notebooks.</summary>
     public string Summary =>
-        $"DpAg: device {Device.type.ToString().ToLowerInvariant()} ({DeviceReason}); {Threads} threads; " +
+        $"DpAg: device {Device.type.ToString().ToLowerInvariant()} ({DeviceReason}); {Threads} thread{(Threads == 1 ? "" : "s")}; " +
         $"seed {(Seed?.ToString() ?? "unset")}; {Backend} natives from {NativeDirectory}" +
         (Patched.Count > 0 ? $"; applied the libstdc++ compatibility fix ({string.Join(", ", Patched)})" : "");
 }

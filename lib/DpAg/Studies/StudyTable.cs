@@ -134,7 +134,7 @@ public sealed record StudyTable(IReadOnlyList<StudyCellRow> Cells, IReadOnlyList
         string unit = claim.Scale == EffectScale.Relative ? "relative change" : "difference";
         string tests = metric.PerEpisode ? string.Create(ci, $" x {effect.Episodes} test seeds") : "";
         string line = string.Create(ci,
-            $"{claim.Name}: {verdict.Label}. {claim.Variant} vs {study.Baseline}, {claim.Metric} ({summary}): {unit} {PairedEffect.Signed(effect.Estimate)} [95 % CI {PairedEffect.Signed(effect.Lower)}, {PairedEffect.Signed(effect.Upper)}] over {effect.Seeds} training seeds{tests}; paper: {claim.Paper}; {verdict.Reason}.");
+            $"{claim.Name}: {verdict.Label}. {claim.Variant} vs {study.Baseline}, {claim.Metric} ({summary}): {unit} {PairedEffect.Signed(effect.Estimate)} [95 % CI {PairedEffect.Signed(effect.Lower)}, {PairedEffect.Signed(effect.Upper)}] over {effect.Seeds} training seed{(effect.Seeds == 1 ? "" : "s")}{tests}; paper: {claim.Paper}; {verdict.Reason}.");
         return new StudyClaimRow(claim.Name, claim.Variant, study.Baseline, claim.Metric, summary, scale, claim.Paper, claim.PaperEffect, claim.ResolvedMargin,
             effect.Seeds, effect.Episodes, effect.Estimate, effect.Lower, effect.Upper, verdict.Label, verdict.Reason, line);
     }

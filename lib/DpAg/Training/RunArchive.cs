@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace DpAg.Training;
 
 /// <summary>
-/// A run's results without its weights: the key, config, validation curve, checkpoint states, best-checkpoint record
+/// A run's results without its weights (and without rollout GIFs): the key, config, validation curve, checkpoint states, best-checkpoint record
 /// and every evaluation, plus the training losses sampled every <see cref="MetricsEvery"/> steps. A few hundred kB, so
 /// a study's finished runs can be committed and read again on a fresh machine (`dpag study --archive DIR`, then
 /// `--store DIR --report-only`). An archived folder reads like its run (<see cref="RunStore.IsFinished"/>, the study's
@@ -44,7 +44,8 @@ public static class RunArchive
             foreach (var file in Directory.EnumerateFiles(runDir, "*", SearchOption.AllDirectories))
             {
                 string relative = Path.GetRelativePath(runDir, file);
-                if (file.EndsWith(".bin", StringComparison.Ordinal) || LeftOut.Contains(relative)) continue;
+                // Weights and rollout GIFs (half a megabyte each; `dpag eval --gifs` draws them again) stay behind.
+                if (file.EndsWith(".bin", StringComparison.Ordinal) || file.EndsWith(".gif", StringComparison.Ordinal) || LeftOut.Contains(relative)) continue;
                 string target = Path.Combine(temp, relative);
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 File.Copy(file, target);
@@ -55,7 +56,7 @@ public static class RunArchive
             {
                 ["run"] = name,
                 ["archived_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
-                ["left_out"] = "weights (*.bin), metrics.jsonl; metrics.csv sampled every " + MetricsEvery.ToString(CultureInfo.InvariantCulture) + " steps into " + SampledMetricsFile,
+                ["left_out"] = "weights (*.bin), rollout GIFs (*.gif), metrics.jsonl; metrics.csv sampled every " + MetricsEvery.ToString(CultureInfo.InvariantCulture) + " steps into " + SampledMetricsFile,
             }, new JsonSerializerOptions { WriteIndented = true }));
             if (Directory.Exists(dest)) Directory.Delete(dest, recursive: true);
             Directory.Move(temp, dest);

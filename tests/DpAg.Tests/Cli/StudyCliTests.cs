@@ -53,10 +53,14 @@ public class StudyCliTests
 
             // The evaluated runs archived without weights report the same tables from a store of archives alone.
             string archive = Path.Combine(dir, "archive"), reportArchive = Path.Combine(dir, "report-archive");
+            string gif = Path.Combine(Directory.GetDirectories(storeA)[0], "eval", "step-000000001", "episode_100000.gif");
+            Directory.CreateDirectory(Path.GetDirectoryName(gif)!);
+            File.WriteAllBytes(gif, [0x47, 0x49, 0x46]);                                   // a rollout GIF of a `dpag eval --gifs`
             (code, output, err) = CliRunner.Run([.. common, "--store", storeA, "--report", reportArchive, "--report-only", "--no-figures", "--archive", archive]);
             Assert.True(code == 0, $"archive failed ({code}): {err}");
             Assert.Contains("archive: 4 evaluated runs copied without weights", output);
             Assert.Empty(Directory.GetFiles(archive, "*.bin", SearchOption.AllDirectories));
+            Assert.Empty(Directory.GetFiles(archive, "*.gif", SearchOption.AllDirectories));
             Assert.All(Directory.GetDirectories(archive), run => Assert.True(File.Exists(Path.Combine(run, "metrics-sampled.csv")), run));
             string fromArchive = Path.Combine(dir, "report-from-archive");
             (code, output, err) = CliRunner.Run([.. common, "--store", archive, "--report", fromArchive, "--report-only", "--no-figures"]);
