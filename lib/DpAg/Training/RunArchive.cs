@@ -48,7 +48,8 @@ public static class RunArchive
                 if (file.EndsWith(".bin", StringComparison.Ordinal) || file.EndsWith(".gif", StringComparison.Ordinal) || LeftOut.Contains(relative)) continue;
                 string target = Path.Combine(temp, relative);
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(file, target);
+                if (TextFiles.Contains(Path.GetExtension(file))) File.WriteAllText(target, WithoutMachinePaths(File.ReadAllText(file), runDir));
+                else File.Copy(file, target);
             }
             string metrics = Path.Combine(runDir, "metrics.csv");
             if (File.Exists(metrics)) File.WriteAllLines(Path.Combine(temp, SampledMetricsFile), Sample(File.ReadAllLines(metrics)));
@@ -66,6 +67,22 @@ public static class RunArchive
         {
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         }
+    }
+
+    private static readonly HashSet<string> TextFiles = new(StringComparer.OrdinalIgnoreCase) { ".json", ".csv", ".txt", ".md" };
+
+    /// <summary>
+    /// <paramref name="text"/> with this machine's folders taken out of the paths it records (a run folder written as
+    /// /home/me/kit/artifacts/runs/dp-0123 reads dp-0123; a dataset under the working folder reads data/...), so a
+    /// committed archive holds no machine paths.
+    /// </summary>
+    internal static string WithoutMachinePaths(string text, string runDir)
+    {
+        string store = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDir)))!;
+        string working = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Environment.CurrentDirectory));
+        foreach (var root in new[] { store, working }.Where(r => r.Length > 1).Distinct().OrderByDescending(r => r.Length))
+            text = text.Replace(root + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
+        return text;
     }
 
     /// <summary>The header, every <see cref="MetricsEvery"/>-th row and the last row.</summary>

@@ -61,6 +61,10 @@ public class StudyCliTests
             Assert.Contains("archive: 4 evaluated runs copied without weights", output);
             Assert.Empty(Directory.GetFiles(archive, "*.bin", SearchOption.AllDirectories));
             Assert.Empty(Directory.GetFiles(archive, "*.gif", SearchOption.AllDirectories));
+            // The runs record their absolute folders (config.json, checkpoint states); a committed archive must not.
+            Assert.Contains(Directory.GetFiles(storeA, "*.json", SearchOption.AllDirectories), f => File.ReadAllText(f).Contains(Path.GetFullPath(storeA)));
+            Assert.All(Directory.GetFiles(archive, "*", SearchOption.AllDirectories),
+                f => Assert.False(File.ReadAllText(f).Contains(Path.GetFullPath(storeA)), $"{f} names the machine's store folder"));
             Assert.All(Directory.GetDirectories(archive), run => Assert.True(File.Exists(Path.Combine(run, "metrics-sampled.csv")), run));
             string fromArchive = Path.Combine(dir, "report-from-archive");
             (code, output, err) = CliRunner.Run([.. common, "--store", archive, "--report", fromArchive, "--report-only", "--no-figures"]);
