@@ -35,6 +35,9 @@ public sealed record StudyDefinition
     /// <summary>The budget's optimiser steps (budgets count steps, not epochs).</summary>
     public long BudgetSteps => Budget.Train.Steps ?? throw new InvalidOperationException($"Budget {Budget.Name} counts epochs; a study needs a step budget.");
 
+    /// <summary>The optimiser steps <paramref name="variant"/> trains: its reduced budget, or the study's.</summary>
+    public long StepsOf(StudyVariant variant) => variant.Steps ?? BudgetSteps;
+
     /// <summary>The dataset the cells train on.</summary>
     public string DatasetPath => Dataset ?? Budget.Dataset;
 

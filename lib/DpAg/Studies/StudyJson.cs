@@ -63,6 +63,8 @@ internal static partial class StudyJson
             if (variants.All(v => v.Name != claim.Variant))
                 throw new ArgumentException($"{source}: claim '{claim.Name}': variant '{claim.Variant}' is not a variant. Variants: {string.Join(", ", variants.Select(x => x.Name))}.");
             if (claim.Variant == baseline) throw new ArgumentException($"{source}: claim '{claim.Name}' compares the baseline '{baseline}' with itself.");
+            if (study.StepsOf(study.Variant(claim.Variant)) != study.StepsOf(study.Variant(baseline)))
+                throw new ArgumentException($"{source}: claim '{claim.Name}': variant '{claim.Variant}' trains {study.StepsOf(study.Variant(claim.Variant))} steps and the baseline '{baseline}' {study.StepsOf(study.Variant(baseline))}; a claim compares the same budget. Remove the variant's \"steps\" or claim on a full-budget variant.");
             var metric = StudyMetrics.Get(claim.Metric, $"{source}: claim '{claim.Name}'");
             if (metric.Environment is { } env && !study.Evaluation.Environments.Contains(env))
                 throw new ArgumentException($"{source}: claim '{claim.Name}' needs environment '{env}', which evaluation.environments leaves out.");

@@ -79,8 +79,13 @@ public sealed class StudyRunner
         var variant = Study.Variant(id.Variant);
         var budget = Study.Budget;
         var spec = variant.Spec(budget);
-        var train = budget.Train with { Seed = id.Seed, Steps = variant.Steps ?? Study.BudgetSteps };
-        var validation = budget.Validation(spec, id.Seed) with { AfterEach = dir => DpAg.Plots.RunFigures.SaveLearningCurves(dir) };
+        long steps = variant.Steps ?? Study.BudgetSteps;
+        // A reduced budget keeps the budget's proportions: as many checkpoints and validations over the shorter run, so
+        // that "the last 5 checkpoints" and the convergence grid cover the same fraction of training.
+        long Scaled(long every) => steps == Study.BudgetSteps ? every : Math.Max(1, every * steps / Study.BudgetSteps);
+        var train = budget.Train with { Seed = id.Seed, Steps = steps, CheckpointEvery = Scaled(budget.Train.CheckpointEvery) };
+        var validation = budget.Validation(spec, id.Seed);
+        validation = validation with { Every = Scaled(validation.Every), AfterEach = dir => DpAg.Plots.RunFigures.SaveLearningCurves(dir) };
         string runDir = Store.RunDir(spec, Data(spec), train, validation);
         double noise = variant.ResolvedNoiseScale(budget);
         var e = Study.Evaluation;

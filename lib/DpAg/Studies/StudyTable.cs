@@ -91,7 +91,7 @@ public sealed record StudyTable(IReadOnlyList<StudyCellRow> Cells, IReadOnlyList
 
         var comparisons = new List<StudyComparisonRow>();
         foreach (var v in study.Variants.Where(v => v.Name != study.Baseline))
-            foreach (var against in new[] { study.Baseline, v.AblationOf }.OfType<string>().Distinct())
+            foreach (var against in ComparedWith(study, v))
                 foreach (var (metricKey, summary) in ComparedMetrics(study))
                 {
                     var metric = StudyMetrics.Get(metricKey);
@@ -137,6 +137,17 @@ public sealed record StudyTable(IReadOnlyList<StudyCellRow> Cells, IReadOnlyList
             $"{claim.Name}: {verdict.Label}. {claim.Variant} vs {study.Baseline}, {claim.Metric} ({summary}): {unit} {PairedEffect.Signed(effect.Estimate)} [95 % CI {PairedEffect.Signed(effect.Lower)}, {PairedEffect.Signed(effect.Upper)}] over {effect.Seeds} training seed{(effect.Seeds == 1 ? "" : "s")}{tests}; paper: {claim.Paper}; {verdict.Reason}.");
         return new StudyClaimRow(claim.Name, claim.Variant, study.Baseline, claim.Metric, summary, scale, claim.Paper, claim.PaperEffect, claim.ResolvedMargin,
             effect.Seeds, effect.Episodes, effect.Estimate, effect.Lower, effect.Upper, verdict.Label, verdict.Reason, line);
+    }
+
+    /// <summary>
+    /// The variants <paramref name="v"/> is compared with: the baseline when both train the same number of steps (a
+    /// reduced-budget ablation against the full-budget baseline would measure the budget), and the variant it ablates.
+    /// </summary>
+    public static IEnumerable<string> ComparedWith(StudyDefinition study, StudyVariant v)
+    {
+        if (v.Name == study.Baseline) yield break;
+        if (study.StepsOf(v) == study.StepsOf(study.Variant(study.Baseline))) yield return study.Baseline;
+        if (v.AblationOf is { } of && of != study.Baseline) yield return of;
     }
 
     /// <summary>The training seeds where both variants have the data a metric needs, with both cells.</summary>

@@ -119,6 +119,36 @@ public class StudyCliTests
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
 
+    [Fact]
+    public void AReducedBudgetAblationIsComparedWithItsReferenceOnly()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"dpag-study-half-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            string study = Path.Combine(dir, "half.json");
+            const string DpAg = """{ "name": "dpag", "policy": "dp-ag", "preset": "released", "noise_scale": "consistent" }""";
+            File.WriteAllText(study, File.ReadAllText(Study)
+                .Replace("\"seeds\": [0, 1]", "\"seeds\": [0]").Replace("\"min_seeds\": 2", "\"min_seeds\": 1")
+                .Replace(DpAg, DpAg + ",\n" +
+                    """{ "name": "ref", "policy": "dp-ag", "preset": "released", "steps": 20 },""" + "\n" +
+                    """{ "name": "abl", "policy": "dp-ag", "preset": "released", "steps": 20, "overrides": { "gamma": 2 }, "ablation_of": "ref" }"""));
+            string report = Path.Combine(dir, "report");
+            var (code, output, err) = CliRunner.Run("study", "--study", study, "--dataset", Data, "--threads", "1", "--store", Path.Combine(dir, "store"),
+                "--report", report, "--no-figures");
+            Assert.True(code == 0, $"study failed ({code}): {err}");
+            Assert.Contains("abl/0: trained 20/20 steps", output);
+            string md = File.ReadAllText(Path.Combine(report, "report.md"));
+            Assert.Contains("- reduced budget: ref, abl train 20 steps, with checkpoints every 10 and validation every 10 steps (the budget's proportions)", md);
+            var pairs = File.ReadAllLines(Path.Combine(report, "comparisons.csv")).Skip(1).Select(l => string.Join(",", l.Split(',').Take(2))).ToHashSet();
+            Assert.Equal(new HashSet<string> { "dpag,dp", "abl,ref" }, pairs);
+            // Each reduced run kept its last 2 checkpoints (steps 10 and 20), as the full runs keep 20 and 40.
+            var abl = File.ReadAllLines(Path.Combine(report, "cells.csv")).Skip(1).Select(l => l.Split(',')).First(r => r[0] == "abl" && r[5] == "last");
+            Assert.Equal("10 20", abl[6]);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
     /// <summary>Runs the commands of <paramref name="list"/> with GNU parallel, 2 workers, stopping at the first failure.</summary>
     private static (int Code, string Out, string Err) RunParallel(string list)
     {

@@ -43,8 +43,21 @@ public class StudyDefinitionTests
         var metrics = study.Claims.Select(c => c.Metric).ToHashSet();
         Assert.Superset(new HashSet<string> { "pusht.score", "dynamic.score", "pusht.action_jerk", "convergence.steps" }, metrics);
         var (runs, train, evaluations, eval) = StudyRunner.PlanOf(study);
-        Assert.Equal(20, runs);                 // the two released forms share their 3 runs
-        Assert.Equal(3 * 45 + 17 * 80, train);  // minutes, from the file's plan
+        Assert.Equal(22, runs);                 // the two released forms share their 3 runs
+        Assert.Equal(3 * 45 + 3 * 80 + 16 * 80 / 2, train);  // minutes, from the file's plan; the ablations at half the budget
+
+        // Ablations at half the budget are compared with the released DP-AG at that budget, never with the full-budget DP.
+        var reference = study.Variant("dpag-released-x0.4-12k");
+        Assert.Equal(12000, study.StepsOf(reference));
+        foreach (var v in study.Variants.Where(v => v.AblationOf == reference.Name))
+        {
+            Assert.Equal(12000, study.StepsOf(v));
+            Assert.Equal([reference.Name], StudyTable.ComparedWith(study, v));
+        }
+        Assert.Equal(7, study.Variants.Count(v => v.AblationOf == reference.Name));
+        Assert.Equal(["dp", "dpag-released-x0.4"], StudyTable.ComparedWith(study, study.Variant("dpag-released")));
+        Assert.Empty(StudyTable.ComparedWith(study, reference));
+        Assert.All(study.Claims, c => Assert.Equal(24000, study.StepsOf(study.Variant(c.Variant))));
         Assert.True(evaluations > 0 && eval > 0);
 
         var tiny = StudyDefinition.Load(StudyPath("ci-tiny.json"));
@@ -102,6 +115,8 @@ public class StudyDefinitionTests
             Refused(Bad(claims: ", \"claims\": [ { \"name\": \"c\", \"variant\": \"dp\", \"metric\": \"pusht.score\", \"paper_effect\": 0.04 } ]")));
         Assert.Contains("paper_effect -0.04 must be positive",
             Refused(Bad(claims: ", \"claims\": [ { \"name\": \"c\", \"variant\": \"ag\", \"metric\": \"pusht.score\", \"paper_effect\": -0.04 } ]")));
+        Assert.Contains("trains 20 steps and the baseline 'dp' 40; a claim compares the same budget",
+            Refused(Bad(", \"steps\": 20", ", \"claims\": [ { \"name\": \"c\", \"variant\": \"ag\", \"metric\": \"pusht.score\", \"paper_effect\": 0.04 } ]")));
         Assert.Contains("environments [pusht, moon] must be distinct names from: pusht, dynamic",
             Refused(Bad(claims: ", \"evaluation\": { \"environments\": [\"pusht\", \"moon\"] }")));
     }
@@ -124,5 +139,29 @@ public class StudyDefinitionTests
         }
         Assert.NotEqual(runner.Resolve(new StudyCellId("dp", 0)).RunDir, runner.Resolve(new StudyCellId("dp", 1)).RunDir);
         Assert.False(Directory.Exists(runner.Store.Root));   // resolving creates nothing
+    }
+
+    [Fact]
+    public void AReducedBudgetKeepsTheBudgetsProportions()
+    {
+        // Half the steps: checkpoints and validations every half as many steps, so the last checkpoints and the
+        // convergence grid cover the same fraction of training; the full-budget cells are unchanged.
+        Torch.Init();
+        var study = StudyDefinition.Parse("""
+            { "name": "t", "budget": "ci", "seeds": [0], "baseline": "dp",
+              "variants": [ { "name": "dp", "policy": "dp" }, { "name": "ref", "policy": "dp-ag", "steps": 20 },
+                            { "name": "abl", "policy": "dp-ag", "steps": 20, "overrides": { "gamma": 2 }, "ablation_of": "ref" } ] }
+            """, "half.json");
+        var runner = new StudyRunner(study, Path.Combine(Path.GetTempPath(), "unused-store"), Path.Combine(CliRunner.RepoRoot, "data", "pusht_expert.zarr"));
+        var full = runner.Resolve(new StudyCellId("dp", 0));
+        Assert.Equal((40L, 20L, 20L), (full.Train.Steps!.Value, full.Train.CheckpointEvery, full.Validation.Every));
+        foreach (var name in new[] { "ref", "abl" })
+        {
+            var half = runner.Resolve(new StudyCellId(name, 0));
+            Assert.Equal((20L, 10L, 10L), (half.Train.Steps!.Value, half.Train.CheckpointEvery, half.Validation.Every));
+        }
+        Assert.Equal(["ref"], StudyTable.ComparedWith(study, study.Variant("abl")));
+        Assert.Empty(StudyTable.ComparedWith(study, study.Variant("ref")));
+        Assert.Empty(StudyTable.ComparedWith(study, study.Variant("dp")));
     }
 }
