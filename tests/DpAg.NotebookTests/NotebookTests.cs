@@ -226,6 +226,9 @@ public class NotebookTests(ITestOutputHelper output)
                 Assert.Contains("cells evaluated", source);                                   // the committed results are read
                 Assert.Contains(claims, c => c.Num("Seeds") >= 1);
                 Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("Paired effect against dp"));
+                // The committed archive pairs DP-AG sampled as released with the same run sampled at 0.4: an ablation.
+                Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("Ablations: paired effect against the variant each changes")
+                    && s.Contains("dpag-released vs dpag-released-x0.4 (pusht.score)"));
             }
         },
         ["06-latent-continuity.ipynb"] = nb =>

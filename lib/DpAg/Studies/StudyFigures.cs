@@ -10,8 +10,14 @@ public static class StudyFigures
     [
         .. study.Evaluation.Environments.Select(env => ($"scores_{env}.png", $"Target coverage on {env} per variant (bars: mean over seeds, error: sd, dots: seeds)")),
         ("effects.png", $"Paired effect on target coverage against {study.Baseline} with 95 % bootstrap intervals"),
+        .. HasAblations(study)
+            ? new[] { ("effects_ablations.png", "Paired effect on target coverage of each ablation against the variant it changes, with 95 % bootstrap intervals") }
+            : [],
         ("validation_curves.png", "Validation score during training (mean over seeds)"),
     ];
+
+    /// <summary>Whether some variant is compared with a variant other than the baseline (<c>ablation_of</c>).</summary>
+    public static bool HasAblations(StudyDefinition study) => study.Variants.Any(v => v.AblationOf is { } of && of != study.Baseline);
 
     /// <summary>Writes the figures into <paramref name="folder"/>.</summary>
     public static void Save(StudyDefinition study, IReadOnlyList<CellResult> results, StudyTable table, string folder, int width = 900, int height = 500)
@@ -19,6 +25,7 @@ public static class StudyFigures
         foreach (var env in study.Evaluation.Environments)
             Png(Scores(study, table, env), Path.Combine(folder, $"scores_{env}.png"), width, height);
         Png(Effects(study, table), Path.Combine(folder, "effects.png"), width, height);
+        if (HasAblations(study)) Png(AblationEffects(study, table), Path.Combine(folder, "effects_ablations.png"), width, height);
         Png(ValidationCurves(study, results), Path.Combine(folder, "validation_curves.png"), width, height);
     }
 
@@ -54,10 +61,19 @@ public static class StudyFigures
     }
 
     /// <summary>A forest plot: the paired effect on target coverage (last) against the baseline, per variant and environment.</summary>
-    public static ScottPlot.Plot Effects(StudyDefinition study, StudyTable table)
+    public static ScottPlot.Plot Effects(StudyDefinition study, StudyTable table) =>
+        Forest(study, table.Comparisons.Where(c => c.Against == study.Baseline).ToList(), r => r.Variant,
+            $"target coverage minus {study.Baseline}'s (95 % bootstrap interval)", $"{study.Name}: paired effects");
+
+    /// <summary>A forest plot: the paired effect on target coverage (last) of each ablation against the variant it changes.</summary>
+    public static ScottPlot.Plot AblationEffects(StudyDefinition study, StudyTable table) =>
+        Forest(study, table.Comparisons.Where(c => c.Against != study.Baseline).ToList(), r => $"{r.Variant} vs {r.Against}",
+            "target coverage minus the reference's (95 % bootstrap interval)", $"{study.Name}: ablations against the variant each changes");
+
+    private static ScottPlot.Plot Forest(StudyDefinition study, IReadOnlyList<StudyComparisonRow> comparisons, Func<StudyComparisonRow, string> name, string xLabel, string title)
     {
         var plot = new ScottPlot.Plot();
-        var rows = table.Comparisons.Where(c => c.Against == study.Baseline && c.Summary == "last" && c.Metric.EndsWith(".score", StringComparison.Ordinal)).ToList();
+        var rows = comparisons.Where(c => c.Summary == "last" && c.Metric.EndsWith(".score", StringComparison.Ordinal)).ToList();
         var labels = new List<string>();
         var colors = new[] { ScottPlot.Colors.SteelBlue, ScottPlot.Colors.OrangeRed };
         for (int i = 0; i < rows.Count; i++)
@@ -71,13 +87,13 @@ public static class StudyFigures
             var point = plot.Add.Scatter(new[] { r.Estimate }, new[] { y });
             point.MarkerSize = 8;
             point.Color = color;
-            labels.Add($"{r.Variant} ({r.Metric.Split('.')[0]})");
+            labels.Add($"{name(r)} ({r.Metric.Split('.')[0]})");
         }
         plot.Add.VerticalLine(0, 1, ScottPlot.Colors.Gray);
         plot.Axes.Left.SetTicks(Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i)).ToArray(), labels.ToArray());
         if (rows.Count > 0) plot.Axes.SetLimitsY(-0.7, rows.Count - 0.3);
-        plot.Axes.Bottom.Label.Text = $"target coverage minus {study.Baseline}'s (95 % bootstrap interval)";
-        plot.Title($"{study.Name}: paired effects");
+        plot.Axes.Bottom.Label.Text = xLabel;
+        plot.Title(title);
         return plot;
     }
 

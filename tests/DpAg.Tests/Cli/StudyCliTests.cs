@@ -135,10 +135,12 @@ public class StudyCliTests
                     """{ "name": "abl", "policy": "dp-ag", "preset": "released", "steps": 20, "overrides": { "gamma": 2 }, "ablation_of": "ref" }"""));
             string report = Path.Combine(dir, "report");
             var (code, output, err) = CliRunner.Run("study", "--study", study, "--dataset", Data, "--threads", "1", "--store", Path.Combine(dir, "store"),
-                "--report", report, "--no-figures");
+                "--report", report);
             Assert.True(code == 0, $"study failed ({code}): {err}");
             Assert.Contains("abl/0: trained 20/20 steps", output);
+            Assert.True(File.Exists(Path.Combine(report, "effects_ablations.png")));
             string md = File.ReadAllText(Path.Combine(report, "report.md"));
+            Assert.Contains("](effects_ablations.png)", md);
             Assert.Contains("- reduced budget: ref, abl train 20 steps, with checkpoints every 10 and validation every 10 steps (the budget's proportions)", md);
             var pairs = File.ReadAllLines(Path.Combine(report, "comparisons.csv")).Skip(1).Select(l => string.Join(",", l.Split(',').Take(2))).ToHashSet();
             Assert.Equal(new HashSet<string> { "dpag,dp", "abl,ref" }, pairs);

@@ -11,6 +11,7 @@ public class StudyTableTests
         new StudyComparisonRow("dpag", "dp", "pusht.score", "last", "absolute", 3, 50, 0.05, -0.01, 0.11, "no clear difference"),
         new StudyComparisonRow("dpag", "dp", "dynamic.score", "last", "absolute", 3, 50, -0.1, -0.2, -0.02, "worse"),
         new StudyComparisonRow("dpag", "dp", "pusht.action_jerk", "last", "relative", 3, 50, -0.3, -0.5, -0.1, "better"),
+        new StudyComparisonRow("abl", "dpag", "pusht.score", "last", "absolute", 2, 50, -0.02, -0.06, 0.01, "no clear difference"),
     ],
     [
         new StudyClaimRow("c, with a comma", "dpag", "dp", "pusht.score", "last", "absolute", "0.95 -> 0.99", 0.04, 0.02, 3, 50, 0.05, -0.01, 0.11,
@@ -39,5 +40,16 @@ public class StudyTableTests
         Assert.DoesNotContain("action_jerk", json);
         Assert.Contains("paired effect", json);
         Assert.Throws<ArgumentException>(() => StudyCharts.Effects(Table, "nobody"));
+    }
+
+    [Fact]
+    public void AblationsChartShowsEachAblationAgainstItsReferenceOnly()
+    {
+        string json = Plotly.NET.GenericChart.toFigureJson(StudyCharts.Ablations(Table, "dp"));
+        Assert.Contains("abl vs dpag (pusht.score)", json);
+        Assert.DoesNotContain("vs dp (", json);
+        Assert.Contains("-0.020 [-0.060, +0.010], 2 seeds x 50 episodes: no clear difference", json);
+        var withoutAblations = new StudyTable([], [], [], Table.Comparisons.Where(c => c.Against == "dp").ToList(), []);
+        Assert.Contains("No ablation has a finished training seed", Assert.Throws<ArgumentException>(() => StudyCharts.Ablations(withoutAblations, "dp")).Message);
     }
 }
