@@ -51,8 +51,8 @@ internal static partial class StudyJson
             {
                 var reference = variants.FirstOrDefault(x => x.Name == of)
                     ?? throw new ArgumentException($"{source}: variant '{v.Name}': ablation_of '{of}' is not a variant. Variants: {string.Join(", ", variants.Select(x => x.Name))}.");
-                if ((v.Steps ?? budget.Train.Steps) != (reference.Steps ?? budget.Train.Steps))
-                    throw new ArgumentException($"{source}: variant '{v.Name}' trains {v.Steps ?? budget.Train.Steps} steps but its reference '{of}' {reference.Steps ?? budget.Train.Steps}; an ablation needs its reference's budget.");
+                if (study.StepsOf(v) != study.StepsOf(reference))
+                    throw new ArgumentException($"{source}: variant '{v.Name}' trains {study.StepsOf(v)} steps but its reference '{of}' {study.StepsOf(reference)}; an ablation needs its reference's budget.");
             }
             if (v.Policy == PolicyKind.Dp && v.Overrides.Count > 0)
                 throw new ArgumentException($"{source}: variant '{v.Name}' is DP, whose network the DP-AG overrides do not change; remove its overrides.");

@@ -105,7 +105,7 @@ public static class StudyReport
         {
             var cell = results.FirstOrDefault(r => r.Cell.Id.Variant == v.Name)?.Cell;
             string overrides = v.Overrides.Count == 0 ? "" : " (" + string.Join(", ", v.Overrides.OrderBy(o => o.Key).Select(o => $"{o.Key} = {o.Value.GetRawText()}")) + ")";
-            md.AppendLine(ci, $"| {v.Name} | {(v.Policy == Policies.PolicyKind.Dp ? "DP" : $"DP-AG {v.Preset}")}{overrides} | {Cell(v.Description)} | {string.Join("; ", cell?.Samplings.Select(s => s.Label) ?? [])} | {string.Join(" ", v.Seeds)} | {v.Steps ?? study.Budget.Train.Steps} |");
+            md.AppendLine(ci, $"| {v.Name} | {(v.Policy == Policies.PolicyKind.Dp ? "DP" : $"DP-AG {v.Preset}")}{overrides} | {Cell(v.Description)} | {string.Join("; ", cell?.Samplings.Select(s => s.Label) ?? [])} | {string.Join(" ", v.Seeds)} | {study.StepsOf(v)} |");
         }
         md.AppendLine();
 

@@ -79,10 +79,11 @@ public sealed class StudyRunner
         var variant = Study.Variant(id.Variant);
         var budget = Study.Budget;
         var spec = variant.Spec(budget);
-        long steps = variant.Steps ?? Study.BudgetSteps;
+        long steps = Study.StepsOf(variant);
         // A reduced budget keeps the budget's proportions: as many checkpoints and validations over the shorter run, so
-        // that "the last 5 checkpoints" and the convergence grid cover the same fraction of training.
-        long Scaled(long every) => steps == Study.BudgetSteps ? every : Math.Max(1, every * steps / Study.BudgetSteps);
+        // that "the last 5 checkpoints" and the convergence grid cover the same fraction of training (the full budget's
+        // intervals are unchanged: every * B / B = every).
+        long Scaled(long every) => Math.Max(1, every * steps / Study.BudgetSteps);
         var train = budget.Train with { Seed = id.Seed, Steps = steps, CheckpointEvery = Scaled(budget.Train.CheckpointEvery) };
         var validation = budget.Validation(spec, id.Seed);
         validation = validation with { Every = Scaled(validation.Every), AfterEach = dir => DpAg.Plots.RunFigures.SaveLearningCurves(dir) };
@@ -192,7 +193,7 @@ public sealed class StudyRunner
         var runs = study.Cells.Select(c => (Cell: c, V: study.Variant(c.Variant)))
             .GroupBy(x => (x.V.Policy, x.V.Preset, Overrides: string.Join(";", x.V.Overrides.OrderBy(o => o.Key).Select(o => $"{o.Key}={o.Value.GetRawText()}")), x.V.Steps, x.Cell.Seed))
             .ToList();
-        double scale(StudyVariant v) => (double)(v.Steps ?? study.BudgetSteps) / study.BudgetSteps;
+        double scale(StudyVariant v) => (double)study.StepsOf(v) / study.BudgetSteps;
         double train = runs.Sum(g => (g.First().V.Policy == PolicyKind.Dp ? study.Plan.DpTrainMinutes : study.Plan.DpAgTrainMinutes) * scale(g.First().V));
         long steps = study.BudgetSteps, every = study.Budget.Train.CheckpointEvery;
         int kept = (int)Math.Min(study.Budget.Train.KeepLastCheckpoints, Math.Max(1, steps / every)) + 1;   // + best when not kept (at most)

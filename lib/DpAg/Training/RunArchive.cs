@@ -73,7 +73,7 @@ public static class RunArchive
 
     /// <summary>
     /// <paramref name="text"/> with this machine's folders taken out of the paths it records (a run folder written as
-    /// /home/me/kit/artifacts/runs/dp-0123 reads dp-0123; a dataset under the working folder reads data/...), so a
+    /// STORE/dp-0123, with STORE the store's absolute folder, reads dp-0123; a dataset under the working folder reads data/...), so a
     /// committed archive holds no machine paths.
     /// </summary>
     internal static string WithoutMachinePaths(string text, string runDir)
