@@ -91,7 +91,9 @@ public static class StudyResults
                     if (files.Any(f => !File.Exists(f.File))) continue;   // not (completely) evaluated yet
                     var read = files.Select(f => (f.Name, f.Step, Eval: ReadEval(f.File))).ToList();
                     evalSeconds += read.Sum(r => r.Eval.Seconds);
-                    var steps = read.Where(r => r.Name != "best").OrderBy(r => r.Step).ToList();
+                    // A checkpoint written only because a sitting stopped (off the schedule) is not one of "the last N":
+                    // a run trained over several sittings is summarised over the same steps as one trained in one go.
+                    var steps = read.Where(r => r.Name != "best" && cell.IsScheduledCheckpoint(r.Step)).OrderBy(r => r.Step).ToList();
                     if (steps.Count == 0) continue;
                     var last = steps.TakeLast(study.Evaluation.LastCheckpoints).ToList();
                     summaries.Add(new CellSummary(env, sampling.Label, sampling.Primary, "last", last.Select(r => r.Step).ToList(), EpisodeValues.Mean(last.Select(r => r.Eval.Values).ToList())));

@@ -29,7 +29,12 @@ public sealed record StudySampling(SamplerKind Sampler, int InferenceSteps, doub
 /// <param name="RunDir">The run folder (<see cref="RunStore.RunDir"/>): cells with the same policy and seed share it.</param>
 /// <param name="Samplings">How it is evaluated.</param>
 public sealed record StudyCell(StudyCellId Id, StudyVariant Variant, PolicySpec Spec, TrainConfig Train, ValidationOptions Validation, string RunDir,
-    IReadOnlyList<StudySampling> Samplings);
+    IReadOnlyList<StudySampling> Samplings)
+{
+    /// <summary>Whether <paramref name="step"/> is on the run's checkpoint schedule (every CheckpointEvery, each validation, the end) rather than the resume point of a stopped sitting.</summary>
+    public bool IsScheduledCheckpoint(long step) =>
+        step % Train.CheckpointEvery == 0 || step % Validation.Every == 0 || step == Train.Steps;
+}
 
 /// <summary>
 /// Trains and evaluates the cells of a study in a run store. Every operation is resumable and safe to run from several

@@ -70,10 +70,12 @@ public sealed class CheckpointStore
     /// <summary>
     /// Writes a checkpoint atomically: <paramref name="write"/> fills a fresh temporary folder (it must write
     /// <see cref="CompleteMarker"/> last), which is then renamed to <c>step-NNNNNNNNN</c>; the <c>latest</c>
-    /// pointer is replaced next, then all but the newest <paramref name="keepLast"/> checkpoints are deleted.
-    /// If <paramref name="write"/> throws, the temporary folder is removed and nothing else changes.
+    /// pointer is replaced next, then the checkpoints beyond the newest <paramref name="keepLast"/> are deleted
+    /// (<see cref="Prune"/>). If <paramref name="write"/> throws, the temporary folder is removed and nothing else changes.
+    /// <paramref name="isResumePoint"/> marks the steps of checkpoints written only so that a stopped run can resume
+    /// (off the checkpoint schedule): they do not take one of the <paramref name="keepLast"/> places.
     /// </summary>
-    public CheckpointInfo Save(long step, Action<string> write, int keepLast)
+    public CheckpointInfo Save(long step, Action<string> write, int keepLast, Func<long, bool>? isResumePoint = null)
     {
         if (keepLast < 1) throw new ArgumentException($"keepLast = {keepLast}: keep at least 1 checkpoint.", nameof(keepLast));
         CleanTemporary();
@@ -99,7 +101,7 @@ public sealed class CheckpointStore
                 System.IO.Directory.Move(temp, final);
             }
             AtomicFile.WriteAllText(System.IO.Path.Combine(Directory, LatestPointer), name + "\n");
-            Prune(keepLast);
+            Prune(keepLast, isResumePoint);
             return new CheckpointInfo(step, final);
         }
         finally
@@ -126,14 +128,24 @@ public sealed class CheckpointStore
         File.Delete(System.IO.Path.Combine(Directory, LatestPointer));
     }
 
-    /// <summary>Deletes complete checkpoints older than the newest <paramref name="keepLast"/>; never the one <c>latest</c> names.</summary>
-    public void Prune(int keepLast)
+    /// <summary>
+    /// Deletes complete checkpoints older than the newest <paramref name="keepLast"/>; never the one <c>latest</c> names.
+    /// Resume points (steps for which <paramref name="isResumePoint"/> is true) are kept only while they are the latest
+    /// and do not count towards <paramref name="keepLast"/>, so that a run stopped and resumed keeps the same scheduled
+    /// checkpoints as a run trained in one go (a study averages the last few of them).
+    /// </summary>
+    public void Prune(int keepLast, Func<long, bool>? isResumePoint = null)
     {
-        var all = List();
         var latest = Latest();
-        foreach (var c in all.Take(Math.Max(0, all.Count - keepLast)))
+        bool IsLatest(CheckpointInfo c) => latest is not null && c.Path == latest.Path;
+        bool Resume(CheckpointInfo c) => isResumePoint is not null && isResumePoint(c.Step);
+        var all = List();
+        foreach (var c in all.Where(c => Resume(c) && !IsLatest(c)))
+            System.IO.Directory.Delete(c.Path, recursive: true);
+        var scheduled = all.Where(c => !Resume(c)).ToList();
+        foreach (var c in scheduled.Take(Math.Max(0, scheduled.Count - keepLast)))
         {
-            if (latest is not null && c.Path == latest.Path) continue;
+            if (IsLatest(c)) continue;
             System.IO.Directory.Delete(c.Path, recursive: true);
         }
     }

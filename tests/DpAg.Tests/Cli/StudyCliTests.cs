@@ -4,7 +4,7 @@ namespace DpAg.Tests.Cli;
 
 /// <summary>
 /// `dpag study` end to end on the tiny study (studies/ci-tiny.json: the ci recipe, DP and DP-AG, 2 seeds, 3 short test
-/// episodes): sequentially in one process; and, in a second store, stopped half-way, then continued through GNU parallel
+/// episodes): sequentially in one process; and, in a second store, stopped off the checkpoint schedule, then continued through GNU parallel
 /// with 2 workers from the commands of --list-commands. Both give the same tables (timings aside).
 /// </summary>
 public class StudyCliTests
@@ -79,11 +79,13 @@ public class StudyCliTests
             Assert.NotEqual(0, code);
             Assert.Contains("is an archive (results without weights) and cannot be evaluated", err);
 
-            // 2. Another store: stop every run at step 20, then let GNU parallel finish the cells with 2 workers.
+            // 2. Another store: stop every run at step 30 (off the checkpoint schedule of 20 and 40), then let GNU parallel
+            // finish the cells with 2 workers. The stop's checkpoint is only a resume point: the runs keep 20 and 40 as
+            // the sequential runs do, so "the last 2 checkpoints" and every table are the same.
             string storeB = Path.Combine(dir, "b"), reportB = Path.Combine(dir, "report-b");
-            (code, output, err) = CliRunner.Run([.. common, "--store", storeB, "--stop-after", "20", "--report", reportB, "--no-figures"]);
+            (code, output, err) = CliRunner.Run([.. common, "--store", storeB, "--stop-after", "30", "--report", reportB, "--no-figures"]);
             Assert.True(code == 0, $"stopped study failed ({code}): {err}");
-            Assert.Contains("dp/0: trained 20/40 steps", output);
+            Assert.Contains("dp/0: trained 30/40 steps", output);
             Assert.Contains("run the same command again to continue", output);
             Assert.Contains("0 of 4 cells evaluated", output);
             Assert.Contains("no training seed of dpag and dp is finished", File.ReadAllText(Path.Combine(reportB, "report.md")));
@@ -97,7 +99,7 @@ public class StudyCliTests
             File.WriteAllLines(list, commands);
             var (pcode, pout, perr) = RunParallel(list);
             Assert.True(pcode == 0, $"parallel failed ({pcode}): {pout}\n{perr}");
-            Assert.Contains("Resuming", perr + pout);   // the cells continued from their step-20 checkpoints
+            Assert.Contains("Resuming", perr + pout);   // the cells continued from their step-30 checkpoints
             (code, output, err) = CliRunner.Run([.. common, "--store", storeB, "--report", reportB, "--report-only", "--no-figures"]);
             Assert.True(code == 0, $"report failed ({code}): {err}");
             Assert.Contains("4 of 4 cells evaluated", output);

@@ -22,6 +22,18 @@ public class CheckpointStoreTests
     }
 
     [Fact]
+    public void A_resume_point_takes_no_kept_place_and_goes_once_a_scheduled_checkpoint_follows()
+    {
+        var store = new CheckpointStore(Path.Combine(ToyData.TempDir("ckpt-resume"), "checkpoints"));
+        static bool OffSchedule(long step) => step % 10 != 0;
+        foreach (long s in new long[] { 10, 20, 25 }) store.Save(s, d => WriteDummy(d, $"step {s}"), keepLast: 2, isResumePoint: OffSchedule);
+        Assert.Equal([10L, 20L, 25L], store.List().Select(c => c.Step));   // the stop at 25 pushes no scheduled checkpoint out
+        Assert.Equal(25, store.Latest()!.Step);
+        store.Save(30, d => WriteDummy(d, "step 30"), keepLast: 2, isResumePoint: OffSchedule);
+        Assert.Equal([20L, 30L], store.List().Select(c => c.Step));          // as if the run had never stopped
+    }
+
+    [Fact]
     public void A_crash_inside_the_writer_leaves_the_previous_checkpoint_in_place()
     {
         var store = new CheckpointStore(Path.Combine(ToyData.TempDir("ckpt-crash"), "checkpoints"));

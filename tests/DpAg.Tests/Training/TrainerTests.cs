@@ -307,6 +307,19 @@ public class TrainerGuardTests
     }
 
     [Fact]
+    public void A_run_stopped_off_schedule_keeps_the_checkpoints_of_a_run_trained_in_one_go()
+    {
+        Torch.Init();
+        var data = ToyData.Make();
+        var config = ToyData.Config(ToyData.TempDir("resume-schedule"));   // 12 steps, a checkpoint every 4, keep 2
+        var store = new CheckpointStore(Path.Combine(config.RunDir, "checkpoints"));
+        using (var t = new Trainer(config, TrainerTests.FixedInit(), data, ToyData.Quiet)) t.Run(stopAfterSteps: 11);
+        Assert.Equal([4L, 8L, 11L], store.List().Select(c => c.Step));   // the resume point comes on top of the 2 kept
+        using (var t = new Trainer(config, TrainerTests.FixedInit(), data, ToyData.Quiet)) Assert.True(t.Run().Finished);
+        Assert.Equal([8L, 12L], store.List().Select(c => c.Step));
+    }
+
+    [Fact]
     public void Grad_norm_is_logged_before_clipping_and_clipping_bounds_it()
     {
         Torch.Init();
