@@ -97,7 +97,7 @@ public static class StudyFigures
         return plot;
     }
 
-    /// <summary>Validation score against training steps, mean over each variant's seeds at the steps all of them have.</summary>
+    /// <summary>Validation score against training steps, mean over each variant's trained seeds at the steps all of them have.</summary>
     public static ScottPlot.Plot ValidationCurves(StudyDefinition study, IReadOnlyList<CellResult> results)
     {
         var plot = new ScottPlot.Plot();
@@ -105,7 +105,7 @@ public static class StudyFigures
         foreach (var group in study.Variants.GroupBy(v => string.Join(",", results.Where(r => r.Cell.Id.Variant == v.Name).Select(r => r.Cell.RunDir))))
         {
             var v = group.First();
-            var curves = results.Where(r => r.Cell.Id.Variant == v.Name && r.Validation.Count > 0).Select(r => r.Validation).ToList();
+            var curves = results.Where(r => r.Cell.Id.Variant == v.Name && r.Trained && r.Validation.Count > 0).Select(r => r.Validation).ToList();
             if (curves.Count == 0) continue;
             var steps = curves.Select(c => c.Select(x => x.Step)).Aggregate((a, b) => a.Intersect(b)).Order().ToArray();
             if (steps.Length == 0) continue;

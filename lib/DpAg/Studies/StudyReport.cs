@@ -44,12 +44,15 @@ public static class StudyReport
         return text.ToString();
     }
 
-    /// <summary>Every cell's validation curve (variant, seed, step, training minutes, score, success rate).</summary>
+    /// <summary>
+    /// The validation curve of every trained cell (variant, seed, step, training minutes, score, success rate). Runs
+    /// still training are left out, as from every other table: the report is rebuilt the same from its archive.
+    /// </summary>
     public static string ValidationCsv(IReadOnlyList<CellResult> results)
     {
         var ci = CultureInfo.InvariantCulture;
         var text = new StringBuilder("variant,seed,step,train_minutes,score,success_rate\n");
-        foreach (var r in results)
+        foreach (var r in results.Where(r => r.Trained))
             foreach (var v in r.Validation)
                 text.Append(string.Create(ci, $"{r.Cell.Id.Variant},{r.Cell.Id.Seed},{v.Step},{v.TrainMinutes:G6},{v.Score:G6},{v.SuccessRate:G6}\n"));
         return text.ToString();

@@ -89,6 +89,8 @@ public class StudyCliTests
             Assert.Contains("run the same command again to continue", output);
             Assert.Contains("0 of 4 cells evaluated", output);
             Assert.Contains("no training seed of dpag and dp is finished", File.ReadAllText(Path.Combine(reportB, "report.md")));
+            // Runs still training are in no table: not even their validation curves so far.
+            Assert.Equal("variant,seed,step,train_minutes,score,success_rate", File.ReadAllText(Path.Combine(reportB, "validation.csv")).Trim());
 
             (code, output, err) = CliRunner.Run([.. common, "--store", storeB, "--list-commands"]);
             Assert.True(code == 0, $"--list-commands failed ({code}): {err}");
