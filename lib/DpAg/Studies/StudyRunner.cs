@@ -31,9 +31,8 @@ public sealed record StudySampling(SamplerKind Sampler, int InferenceSteps, doub
 public sealed record StudyCell(StudyCellId Id, StudyVariant Variant, PolicySpec Spec, TrainConfig Train, ValidationOptions Validation, string RunDir,
     IReadOnlyList<StudySampling> Samplings)
 {
-    /// <summary>Whether <paramref name="step"/> is on the run's checkpoint schedule (every CheckpointEvery, each validation, the end) rather than the resume point of a stopped sitting.</summary>
-    public bool IsScheduledCheckpoint(long step) =>
-        step % Train.CheckpointEvery == 0 || step % Validation.Every == 0 || step == Train.Steps;
+    /// <summary>Whether <paramref name="step"/> is on the run's checkpoint schedule rather than the resume point of a stopped sitting (<see cref="TrainConfig.IsScheduledCheckpoint"/>).</summary>
+    public bool IsScheduledCheckpoint(long step) => Train.IsScheduledCheckpoint(step, Train.Steps ?? long.MaxValue, Validation.Every);
 }
 
 /// <summary>

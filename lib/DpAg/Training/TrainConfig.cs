@@ -84,6 +84,14 @@ public sealed record TrainConfig
     /// <summary>Save a checkpoint every this many steps (and always at the end).</summary>
     public long CheckpointEvery { get; init; } = 1000;
 
+    /// <summary>
+    /// Whether a checkpoint after <paramref name="step"/> of <paramref name="totalSteps"/> is on the run's schedule
+    /// (every <see cref="CheckpointEvery"/>, at each validation every <paramref name="validationEvery"/>, at the end)
+    /// rather than the resume point a stopped sitting writes.
+    /// </summary>
+    public bool IsScheduledCheckpoint(long step, long totalSteps, long? validationEvery) =>
+        step % CheckpointEvery == 0 || step == totalSteps || validationEvery is { } every && step % every == 0;
+
     /// <summary>How many of the newest checkpoints to keep (older ones are deleted after a new one is in place).</summary>
     public int KeepLastCheckpoints { get; init; } = 3;
 

@@ -327,10 +327,6 @@ public sealed class Trainer : IDisposable
     private bool IsValidationStep(long completedSteps) =>
         _options.Validation is { } v && (completedSteps % v.Every == 0 || completedSteps == TotalSteps);
 
-    /// <summary>Whether a checkpoint at this step is on the schedule (every CheckpointEvery, at each validation, at the end), not a resume point of a stop.</summary>
-    private bool IsScheduledCheckpoint(long completedSteps) =>
-        completedSteps % _config.CheckpointEvery == 0 || completedSteps == TotalSteps || IsValidationStep(completedSteps);
-
     /// <summary>Scores the EMA policy (else the trained one) at the checkpoint just written; keeps the best weights.</summary>
     private void Validate(ConsoleProgress console)
     {
@@ -404,7 +400,7 @@ public sealed class Trainer : IDisposable
                 _schedule.LearningRate(_config.LearningRate, Math.Max(0, step - 1)), DateTime.UtcNow, _config, _trainSeconds);
             CheckpointStore.WriteFile(Path.Combine(dir, CheckpointStore.CompleteMarker),
                 s => s.Write(JsonSerializer.SerializeToUtf8Bytes(state, TrainConfig.Json)));
-        }, _config.KeepLastCheckpoints, isResumePoint: s => !IsScheduledCheckpoint(s));
+        }, _config.KeepLastCheckpoints, isResumePoint: s => !_config.IsScheduledCheckpoint(s, TotalSteps, _options.Validation?.Every));
         return _lastCheckpoint;
     }
 
