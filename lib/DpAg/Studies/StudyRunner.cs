@@ -195,7 +195,7 @@ public sealed class StudyRunner
     {
         // Cells with the same policy, overrides, steps and seed share one run (e.g. DP-AG sampled two ways).
         var runs = study.Cells.Select(c => (Cell: c, V: study.Variant(c.Variant)))
-            .GroupBy(x => (x.V.Policy, x.V.Preset, Overrides: string.Join(";", x.V.Overrides.OrderBy(o => o.Key).Select(o => $"{o.Key}={o.Value.GetRawText()}")), x.V.Steps, x.Cell.Seed))
+            .GroupBy(x => (x.V.Policy, x.V.Preset, Overrides: string.Join(";", x.V.Overrides.OrderBy(o => o.Key).Select(o => $"{o.Key}={o.Value.GetRawText()}")), Steps: study.StepsOf(x.V), x.Cell.Seed))
             .ToList();
         double scale(StudyVariant v) => (double)study.StepsOf(v) / study.BudgetSteps;
         double train = runs.Sum(g => (g.First().V.Policy == PolicyKind.Dp ? study.Plan.DpTrainMinutes : study.Plan.DpAgTrainMinutes) * scale(g.First().V));
