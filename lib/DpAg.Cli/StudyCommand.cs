@@ -64,7 +64,9 @@ internal static partial class StudyCommand
                 return 0;
             }
 
-            using var timer = stopTime is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
+            // Stops like --stop-after on its time limit or on Ctrl-C / SIGTERM (a Slurm time limit), whichever comes first.
+            using var timer = CancellationTokenSource.CreateLinkedTokenSource(Interrupts.Listen(log));
+            if (stopTime is { } t) timer.CancelAfter(t);
             bool stopped = false;
             if (!parse.GetValue(reportOnly))
             {
@@ -85,6 +87,12 @@ internal static partial class StudyCommand
                     if (!runner.IsEvaluated(c)) stopped = true;
                     Console.WriteLine($"{id.Name}: {(runner.IsEvaluated(c) ? "evaluated" : "partly evaluated")} ({n} new evaluations)");
                 }
+            }
+            if (Interrupts.Received is { } signal)
+            {
+                // Asked to quit: the report and the archive wait for the next invocation.
+                Console.WriteLine($"stopped by {signal} (no report or archive written); run the same command again to continue.");
+                return Interrupts.ExitCode;
             }
             if (parse.GetValue(archive) is { } archiveRoot)
             {

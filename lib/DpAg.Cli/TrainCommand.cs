@@ -112,19 +112,22 @@ internal static class TrainCommand
             int maxRetries = V(retries);
             if (maxRetries < 0) throw new ArgumentException($"--retries must be >= 0, got {maxRetries}.");
             bool startOver = parse.GetValue(fresh);
+            var interrupted = Interrupts.Listen(Console.Error);
             for (int attempt = 0; ; attempt++)
             {
                 using var trainer = PolicyRuns.Create(spec, data, trainConfig, new TrainerOptions { Device = info.Device, Resume = !startOver, BeforeStep = InjectedFault, Validation = validation });
                 try
                 {
-                    var result = trainer.Run(parse.GetValue(stopAfter));
+                    var result = trainer.Run(parse.GetValue(stopAfter), interrupted);
                     Console.WriteLine((result.StepsThisSession == 0
                                           ? $"already trained: {result.CompletedSteps}/{result.TotalSteps} steps, nothing to do; "
                                           : $"trained {result.CompletedSteps}/{result.TotalSteps} steps ({result.StepsThisSession} now) in {result.Elapsed.TotalSeconds:F1} s; last loss {result.LastLoss:G4}; ") +
                                       $"checkpoint {result.LastCheckpoint?.Path}; metrics {trainer.MetricsCsvPath}" +
                                       (attempt > 0 ? $"; {attempt} retr{(attempt == 1 ? "y" : "ies")} after native faults" : ""));
+                    if (Interrupts.Received is { } signal && result.CompletedSteps < result.TotalSteps)
+                        Console.WriteLine($"stopped by {signal}; run the same command again to continue.");
                     Console.WriteLine($"run: {trainConfig.RunDir}");   // the last line, for scripts
-                    return 0;
+                    return Interrupts.ExitCode;
                 }
                 catch (TrainingFaultException e) when (attempt < maxRetries)
                 {
