@@ -34,6 +34,13 @@ public static class CliRunner
 
     public static (int ExitCode, string Out, string Err) Run(params string[] args) => Run(RepoRoot, null, args);
 
+    /// <summary>Data rows of a CSV that a running process may be writing (0 while it is missing or locked).</summary>
+    public static int CsvRows(string csv)
+    {
+        try { return File.Exists(csv) ? File.ReadLines(csv).Count() - 1 : 0; }
+        catch (IOException) { return 0; }
+    }
+
     private static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

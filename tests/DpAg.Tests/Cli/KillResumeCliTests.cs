@@ -40,12 +40,12 @@ public class KillResumeCliTests
                 child.BeginOutputReadLine(); child.BeginErrorReadLine();
                 var metrics = Path.Combine(killed, "metrics.csv");
                 var deadline = Stopwatch.StartNew();
-                while (Rows(metrics) < killAfterRows && !child.HasExited)
+                while (CliRunner.CsvRows(metrics) < killAfterRows && !child.HasExited)
                 {
                     Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(180), $"the training process logged too few steps in 180 s; {kills}");
                     Thread.Sleep(5);
                 }
-                Assert.False(child.HasExited, $"the run finished before it could be killed (after {Rows(metrics)} rows); {kills}");
+                Assert.False(child.HasExited, $"the run finished before it could be killed (after {CliRunner.CsvRows(metrics)} rows); {kills}");
                 child.Kill(entireProcessTree: true);
                 child.WaitForExit();
             }
@@ -61,12 +61,6 @@ public class KillResumeCliTests
             Assert.Equal(File.ReadAllLines(Path.Combine(reference, "metrics.csv")), File.ReadAllLines(Path.Combine(killed, "metrics.csv")));
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
-    }
-
-    private static int Rows(string csv)
-    {
-        try { return File.Exists(csv) ? File.ReadLines(csv).Count() - 1 : 0; }
-        catch (IOException) { return 0; }
     }
 
     private static string Latest(string run, string file) =>

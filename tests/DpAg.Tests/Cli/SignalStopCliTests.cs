@@ -31,7 +31,7 @@ public class SignalStopCliTests
             Assert.Contains($"stopped by SIG{signal}; run the same command again to continue.", output);
             long stoppedAt = Assert.Single(Steps(run));
             Assert.InRange(stoppedAt, 50, 999);                      // a resume point, off the schedule
-            Assert.Equal(stoppedAt, Rows(Path.Combine(run, "metrics.csv")));
+            Assert.Equal(stoppedAt, CliRunner.CsvRows(Path.Combine(run, "metrics.csv")));
 
             (code, output, err) = CliRunner.Run([.. args, "--stop-after", (stoppedAt + 2).ToString()]);
             Assert.True(code == 0, $"the continued run failed ({code}): {err}");
@@ -95,10 +95,4 @@ public class SignalStopCliTests
 
     private static IEnumerable<long> Steps(string run) =>
         Directory.GetDirectories(Path.Combine(run, "checkpoints"), "step-*").Select(d => long.Parse(Path.GetFileName(d)["step-".Length..]));
-
-    private static int Rows(string csv)
-    {
-        try { return File.Exists(csv) ? File.ReadLines(csv).Count() - 1 : 0; }
-        catch (IOException) { return 0; }
-    }
 }
