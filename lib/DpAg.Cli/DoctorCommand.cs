@@ -6,7 +6,8 @@ namespace DpAg.Cli;
 
 /// <summary>
 /// <c>dpag doctor</c>: checks everything the kit needs before any work: the physics engine (Chipmunk2D), the notebook
-/// kernel (Jupyter + the .NET kernel) and TorchSharp (loads and computes forward, backward, double backward). Each
+/// kernel (Jupyter + the .NET kernel) and TorchSharp (loads and computes forward, backward, double backward, and the
+/// CPU convolutions of a U-Net against float64, see <see cref="ConvolutionGuard"/>). Each
 /// problem is printed with its fix; the exit code is 1 when the simulator or notebook tools are missing and 2 when
 /// TorchSharp cannot run.
 /// </summary>
@@ -32,7 +33,13 @@ internal static class DoctorCommand
             }
             var info = Commands.InitRuntime(parse);
             Console.WriteLine(RuntimeSelfTest.Run(info.Device));
-            return missing == 0 ? 0 : 1;
+            bool wrong = false;
+            foreach (var (ok, line) in ConvolutionGuard.Survey())
+            {
+                if (ok) Console.WriteLine(line);
+                else { Console.Error.WriteLine($"dpag: {line}"); wrong = true; }
+            }
+            return wrong ? 2 : missing == 0 ? 0 : 1;
         }));
         return command;
     }

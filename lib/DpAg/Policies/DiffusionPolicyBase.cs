@@ -42,6 +42,8 @@ public abstract class DiffusionPolicyBase : PolicyBase
             obs_encoder = encoder; _encoder = encoder;
         }
         model = config.CreateUnet();
+        // Some CPUs' oneDNN computes some U-Net widths wrongly (docs: ConvolutionGuard); checked once per shape.
+        ConvolutionGuard.EnsureCorrect(model, config.Horizon);
         _trainingSchedule = new DdpmScheduler(new DdpmSchedulerConfig(config.NumTrainTimesteps, config.BetaSchedule));
         _normalizedKeys = RequiredNormalizerKeys(config).ToArray();
         foreach (var key in _normalizedKeys)

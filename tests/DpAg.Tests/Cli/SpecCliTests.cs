@@ -24,7 +24,7 @@ public class SpecCliTests
 
             var node = JsonNode.Parse(output)!.AsObject();
             node["Config"]!["Guidance"]!["Sign"] = -1;
-            node["Config"]!["Policy"]!["Unet"]!["DownDims"] = new JsonArray(16, 32);   // (8, 16) gives a NaN InfoNCE at step 0 on some CPUs: a known open bug, see the issue notes
+            node["Config"]!["Policy"]!["Unet"]!["DownDims"] = new JsonArray(8, 16);   // a width some CPUs' oneDNN gets wrong (ConvolutionGuard): it must still train
             string specPath = Path.Combine(dir, "my.json");
             File.WriteAllText(specPath, node.ToJsonString());
             string store = Path.Combine(dir, "demo.zarr"), run = Path.Combine(dir, "run");
@@ -34,7 +34,7 @@ public class SpecCliTests
             Assert.Contains($"dp-ag (spec {specPath})", err);
             var trained = (DpAgSpec)PolicySpec.Load(Path.Combine(run, PolicySpec.FileName));
             Assert.Equal(-1.0, trained.Config.Guidance.Sign);
-            Assert.Equal([16, 32], trained.Policy.Unet.DownDims);
+            Assert.Equal([8, 16], trained.Policy.Unet.DownDims);
 
             (code, _, err) = CliRunner.Run("train", "--spec", specPath, "--preset", "released", "--dataset", store, "--run-dir", run);
             Assert.Equal(2, code);

@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using DpAg.Nets;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DpAg.Runtime;
+
+/// <summary>
+/// Checks that PyTorch's CPU convolutions compute a U-Net correctly, and switches them to PyTorch's own kernels when
+/// they do not.
+/// </summary>
+/// <remarks>
+/// <para>Why: on an AVX-512 AMD EPYC (the kit's CI machine, 2026-12) oneDNN, the library behind PyTorch's CPU
+/// convolutions, reads memory it never wrote for some channel counts. Input gradients of a width-8 or width-24 Conv1d
+/// (kernel 3 or 5) and the output of a width-48 ConvTranspose1d come out wrong, or NaN when that memory held NaN.
+/// A U-Net with DownDims (8, 16), (24, 48) or (48, 96) is then trained on wrong gradients; the kit's presets
+/// (16/32/64, 64/128/256, 256/512/1024) compute correctly. Nothing in PyTorch reports it.</para>
+/// <para>How: <see cref="MeasureError"/> fills freed memory with NaN, runs the U-Net forward and backward in float32
+/// at batch 2, and compares the output and the input gradients with a float64 copy of the same weights.
+/// <see cref="EnsureCorrect"/> does that once per U-Net shape per process; when the error exceeds
+/// <see cref="Tolerance"/> it turns oneDNN off for the process (at::Context::setUserEnabledMkldnn(false), what
+/// Python's <c>torch.backends.mkldnn.enabled = False</c> sets), measures again, and reports the switch on stderr.
+/// Shapes that compute correctly keep oneDNN, so their speed and numbers do not change.</para>
+/// </remarks>
+public static class ConvolutionGuard
+{
+    /// <summary>Largest relative error (max |float32 - float64| / max |float64|) accepted; float32 rounding gives about 1e-6.</summary>
+    public const double Tolerance = 1e-3;
+
+    private static readonly ConcurrentDictionary<string, double> Checked = new();
+    private static readonly object Gate = new();
+    private static volatile bool _oneDnnOff;
+
+    /// <summary>Whether PyTorch may use oneDNN (mkldnn) for CPU convolutions in this process (asks libtorch).</summary>
+    public static bool OneDnnEnabled => Native.UserEnabledMkldnn(Native.Context());
+
+    /// <summary>Whether <see cref="EnsureCorrect"/> has turned oneDNN off in this process.</summary>
+    public static bool TurnedOffOneDnn => _oneDnnOff;
+
+    /// <summary>
+    /// The relative error of <paramref name="net"/> in float32 on this CPU against float64, over its output and the
+    /// gradients with respect to its inputs, at batch <paramref name="batch"/> with freed memory filled with NaN
+    /// (infinity when a result is not finite). The net's weights, gradients and the global random state are untouched.
+    /// </summary>
+    /// <param name="net">A U-Net on the CPU.</param>
+    /// <param name="horizon">Length of the action sequence (a multiple of <see cref="UnetConfig.HorizonMultiple"/>).</param>
+    /// <param name="batch">Batch size of the check (the faults seen need 2 or more).</param>
+    public static double MeasureError(ConditionalUnet1D net, int horizon, int batch = 2)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        if (horizon < 1 || horizon % net.Config.HorizonMultiple != 0)
+            throw new ArgumentException($"horizon = {horizon} must be a positive multiple of {net.Config.HorizonMultiple} for DownDims ({string.Join(", ", net.Config.DownDims)}).", nameof(horizon));
+        if (batch < 1) throw new ArgumentException($"batch = {batch} must be at least 1.", nameof(batch));
+        using var scope = torch.NewDisposeScope();
+        using var generator = new Generator(20261201);
+        var sample = torch.randn([batch, horizon, net.InputDim], generator: generator);
+        var timestep = torch.randint(0, 100, [batch], generator: generator);
+        var cond = net.GlobalCondDim > 0 ? torch.randn([batch, net.GlobalCondDim], generator: generator) : null;
+
+        ConditionalUnet1D reference;
+        using (var rng = torch.get_rng_state())
+        {
+            // Building a module draws its initial weights from the global generator; put its state back after.
+            reference = new ConditionalUnet1D(net.Config, net.InputDim, net.GlobalCondDim);
+            torch.set_rng_state(rng);
+        }
+        using (reference)
+        {
+            reference.to(float64);
+            using (torch.no_grad())
+            {
+                foreach (var (source, copy) in net.parameters().Zip(reference.parameters()))
+                    copy.copy_(source);
+            }
+            var (output32, grads32) = ForwardBackward(net, sample, timestep, cond, poison: true);
+            var (output64, grads64) = ForwardBackward(reference, sample.to(float64), timestep, cond?.to(float64), poison: false);
+            double error = RelativeError(output32, output64);
+            for (int i = 0; i < grads32.Length; i++) error = Math.Max(error, RelativeError(grads32[i], grads64[i]));
+            return error;
+        }
+    }
+
+    /// <summary>
+    /// Makes sure <paramref name="net"/> computes correctly on this CPU (once per shape per process): measures it and,
+    /// when the error exceeds <see cref="Tolerance"/>, turns oneDNN off for the process and measures again.
+    /// </summary>
+    /// <returns>The error the net now computes with.</returns>
+    /// <exception cref="InvalidOperationException">Still wrong without oneDNN; the message names the shape and the fix.</exception>
+    public static double EnsureCorrect(ConditionalUnet1D net, int horizon, TextWriter? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        var c = net.Config;
+        string Key() => $"{string.Join("x", c.DownDims)}|k{c.KernelSize}|g{c.NGroups}|e{c.DiffusionStepEmbedDim}|a{net.InputDim}|c{net.GlobalCondDim}|h{horizon}|{(_oneDnnOff ? "own" : "onednn")}";
+        if (Checked.TryGetValue(Key(), out double known)) return known;
+        lock (Gate)
+        {
+            double error = MeasureError(net, horizon);
+            if (error > Tolerance && !_oneDnnOff)
+            {
+                // Only here are the native switches looked up, so machines that compute correctly never touch them.
+                Native.SetUserEnabledMkldnn(Native.Context(), false);
+                _oneDnnOff = true;
+                double without = MeasureError(net, horizon);
+                (log ?? Console.Error).WriteLine(
+                    $"DpAg: oneDNN computes the U-Net with DownDims ({string.Join(", ", c.DownDims)}) wrongly on this CPU (relative error {error:G2} against float64); " +
+                    $"convolutions use PyTorch's own CPU kernels for the rest of this process (error {without:G2}; slower). The presets' widths are not affected.");
+                error = without;
+            }
+            if (error > Tolerance)
+                throw new InvalidOperationException(
+                    $"The U-Net with DownDims ({string.Join(", ", c.DownDims)}) computes wrongly on this CPU even without oneDNN " +
+                    $"(relative error {error:G2} against float64). Choose other widths (the presets' 16/32/64 or 64/128/256 are correct) or train on a GPU.");
+            Checked[Key()] = error;
+            return error;
+        }
+    }
+
+    /// <summary>
+    /// For <c>dpag doctor</c>: the error of the small preset's U-Net (64, 128, 256) and of a U-Net (8, 16) that some
+    /// CPUs' oneDNN computes wrongly, the latter after <see cref="EnsureCorrect"/>; one line each, ending in OK or FAILED.
+    /// </summary>
+    public static IReadOnlyList<(bool Ok, string Line)> Survey(int horizon = 16, int actionDim = 2, int globalCondDim = 40)
+    {
+        var lines = new List<(bool, string)>();
+        foreach (var dims in new[] { new[] { 64, 128, 256 }, new[] { 8, 16 } })
+        {
+            ConditionalUnet1D net;
+            using (var rng = torch.get_rng_state())
+            {
+                net = new ConditionalUnet1D(new UnetConfig { DownDims = dims, DiffusionStepEmbedDim = 32, NGroups = 4 }, actionDim, globalCondDim);
+                torch.set_rng_state(rng);
+            }
+            using (net)
+            {
+                double raw = MeasureError(net, horizon);
+                string shape = $"CPU convolutions, U-Net ({string.Join(", ", dims)}): relative error {raw:G2} against float64";
+                if (raw <= Tolerance) { lines.Add((true, $"{shape}: OK")); continue; }
+                try
+                {
+                    double now = EnsureCorrect(net, horizon, TextWriter.Null);
+                    lines.Add((now <= Tolerance, $"{shape} with oneDNN (faulty on this CPU); {now:G2} with PyTorch's own kernels, which the kit switches to for a U-Net it affects: OK"));
+                }
+                catch (InvalidOperationException e)
+                {
+                    lines.Add((false, $"{shape}: FAILED: {e.Message}"));
+                }
+            }
+        }
+        return lines;
+    }
+
+    private static (Tensor Output, Tensor[] InputGrads) ForwardBackward(ConditionalUnet1D net, Tensor sample, Tensor timestep, Tensor? cond, bool poison)
+    {
+        var x = sample.detach().clone().requires_grad_(true);
+        var c = cond?.detach().clone().requires_grad_(true);
+        using var grad = torch.enable_grad();
+        if (poison) PoisonFreedMemory();
+        var output = net.forward(x, timestep, c);
+        if (poison) PoisonFreedMemory();
+        var inputs = c is null ? new[] { x } : new[] { x, c };
+        var grads = torch.autograd.grad([output.square().sum()], inputs);
+        return (output.detach(), grads.Select(g => g.detach()).ToArray());
+    }
+
+    /// <summary>Allocates and frees NaN-filled blocks so that a kernel reading memory it never wrote gives NaN.</summary>
+    private static void PoisonFreedMemory()
+    {
+        foreach (long size in new long[] { 1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18 })
+            for (int i = 0; i < 8; i++)
+            {
+                using var block = torch.full([size], float.NaN, dtype: float32);
+            }
+    }
+
+    private static double RelativeError(Tensor value, Tensor reference)
+    {
+        double scale = reference.abs().max().item<double>();
+        double error = (value.to(float64) - reference).abs().max().item<double>() / Math.Max(scale, 1e-30);
+        return double.IsFinite(error) ? error : double.PositiveInfinity;
+    }
+
+    /// <summary>at::globalContext() and the mkldnn switch, looked up in the libtorch_cpu the runtime loaded.</summary>
+    private static unsafe class Native
+    {
+        private static readonly Lazy<(IntPtr Context, IntPtr Get, IntPtr Set)> Symbols = new(Load);
+
+        public static IntPtr Context() => ((delegate* unmanaged<IntPtr>)Symbols.Value.Context)();
+        public static bool UserEnabledMkldnn(IntPtr context) => ((delegate* unmanaged<IntPtr, byte>)Symbols.Value.Get)(context) != 0;
+        public static void SetUserEnabledMkldnn(IntPtr context, bool enabled) => ((delegate* unmanaged<IntPtr, byte, void>)Symbols.Value.Set)(context, enabled ? (byte)1 : (byte)0);
+
+        private static (IntPtr, IntPtr, IntPtr) Load()
+        {
+            string? directory = TorchRuntime.Current?.NativeDirectory;
+            string file = OperatingSystem.IsWindows() ? "torch_cpu.dll" : OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
+            IntPtr library = directory is not null && File.Exists(Path.Combine(directory, file))
+                ? NativeLibrary.Load(Path.Combine(directory, file))
+                : NativeLibrary.Load(file);
+            // Itanium C++ names: at::globalContext(), at::Context::userEnabledMkldnn() const, at::Context::setUserEnabledMkldnn(bool).
+            return (Export(library, "_ZN2at13globalContextEv"),
+                    Export(library, "_ZNK2at7Context17userEnabledMkldnnEv"),
+                    Export(library, "_ZN2at7Context20setUserEnabledMkldnnEb"));
+        }
+
+        private static IntPtr Export(IntPtr library, string name) =>
+            NativeLibrary.TryGetExport(library, name, out var address)
+                ? address
+                : throw new InvalidOperationException($"libtorch_cpu has no symbol {name}; the convolution check needs a libtorch built with the Itanium C++ ABI (Linux or macOS).");
+    }
+}
