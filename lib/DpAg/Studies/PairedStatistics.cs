@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace DpAg.Studies;
 
-/// <summary>A mean and the sample standard deviation (n - 1 in the denominator; 0 for one value) over <see cref="Count"/> values.</summary>
+/// <summary>A mean and the sample standard deviation (n - 1 in the denominator; 0 for one value, shown as n/a) over <see cref="Count"/> values.</summary>
 /// <param name="Mean">The mean (NaN when there are no values).</param>
 /// <param name="Sd">The sample standard deviation.</param>
 /// <param name="Count">How many values.</param>
@@ -19,7 +19,12 @@ public readonly record struct MeanSd(double Mean, double Sd, int Count)
     }
 
     /// <inheritdoc/>
-    public override string ToString() => Count == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{Mean:G4} +- {Sd:G2}");
+    public override string ToString() => Count switch
+    {
+        0 => "-",
+        1 => string.Create(CultureInfo.InvariantCulture, $"{Mean:G4} +- n/a"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{Mean:G4} +- {Sd:G2}"),
+    };
 }
 
 /// <summary>How an effect is measured: a difference of means, or the ratio of means minus one.</summary>

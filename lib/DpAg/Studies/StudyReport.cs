@@ -115,13 +115,13 @@ public static class StudyReport
         md.AppendLine("## Scores (mean +- sd over training seeds)").AppendLine();
         md.AppendLine("| variant | env | sampling | summary | seeds | target coverage | success | agent jerk | action jerk |").AppendLine("| --- | --- | --- | --- | ---: | --- | --- | --- | --- |");
         foreach (var v in table.Variants)
-            md.AppendLine(ci, $"| {v.Variant} | {v.Environment} | {v.Sampling} | {v.Summary} | {v.Seeds} | {v.ScoreMean:F3} +- {v.ScoreSd:F3} | {v.SuccessMean:F2} +- {v.SuccessSd:F2} | {v.AgentJerkMean:G4} +- {v.AgentJerkSd:G2} | {v.ActionJerkMean:G4} +- {v.ActionJerkSd:G2} |");
+            md.AppendLine(ci, $"| {v.Variant} | {v.Environment} | {v.Sampling} | {v.Summary} | {v.Seeds} | {Pm(v.Seeds, v.ScoreMean, v.ScoreSd, "F3")} | {Pm(v.Seeds, v.SuccessMean, v.SuccessSd, "F2")} | {Pm(v.Seeds, v.AgentJerkMean, v.AgentJerkSd, "G4", "G2")} | {Pm(v.Seeds, v.ActionJerkMean, v.ActionJerkSd, "G4", "G2")} |");
         md.AppendLine();
 
         md.AppendLine(ci, $"## Convergence (validation score {e.ConvergenceThreshold} reached)").AppendLine();
         md.AppendLine("| variant | finished runs | reached | steps | training minutes | final validation score |").AppendLine("| --- | ---: | ---: | --- | --- | ---: |");
         foreach (var c in table.Convergence)
-            md.AppendLine(ci, $"| {c.Variant} | {c.Seeds} | {c.Reached} | {c.StepsMean:F0} +- {c.StepsSd:F0} | {c.MinutesMean:F1} +- {c.MinutesSd:F1} | {c.FinalValidationMean:F3} |");
+            md.AppendLine(ci, $"| {c.Variant} | {c.Seeds} | {c.Reached} | {Pm(c.Seeds, c.StepsMean, c.StepsSd, "F0")} | {Pm(c.Seeds, c.MinutesMean, c.MinutesSd, "F1")} | {c.FinalValidationMean:F3} |");
         md.AppendLine().AppendLine("A run that never reaches the threshold counts as reaching it one validation interval after its last step (a lower bound).").AppendLine();
 
         md.AppendLine(ci, $"## Paired differences against {study.Baseline}").AppendLine();
@@ -150,6 +150,10 @@ public static class StudyReport
 
     private static string Effect(double estimate, double lo, double hi) =>
         $"{PairedEffect.Signed(estimate)} [{PairedEffect.Signed(lo)}, {PairedEffect.Signed(hi)}]";
+
+    /// <summary>"mean +- sd"; with one training seed there is no spread to show, so the sd reads n/a instead of 0.</summary>
+    private static string Pm(int seeds, double mean, double sd, string meanFormat, string? sdFormat = null) =>
+        mean.ToString(meanFormat, CultureInfo.InvariantCulture) + " +- " + (seeds < 2 ? "n/a" : sd.ToString(sdFormat ?? meanFormat, CultureInfo.InvariantCulture));
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 

@@ -26,6 +26,8 @@ public class PairedStatisticsTests
         Assert.Equal(Math.Sqrt(5.0 / 3.0), m.Sd, 12);   // sum of squares 5, n - 1 = 3
         Assert.Equal(4, m.Count);
         Assert.Equal(0.0, MeanSd.Of([7]).Sd);
+        Assert.Equal("7 +- n/a", MeanSd.Of([7]).ToString());       // one value has no spread to show
+        Assert.Equal("2.5 +- 1.3", m.ToString());
         Assert.True(double.IsNaN(MeanSd.Of([]).Mean));
     }
 
