@@ -18,14 +18,20 @@ public static class CliRunner
         }
     }
 
-    /// <summary>Runs <c>dpag args</c>; returns exit code, stdout and stderr.</summary>
-    public static (int ExitCode, string Out, string Err) Run(string workingDirectory, IDictionary<string, string>? env, params string[] args)
+    /// <summary>How to start <c>dpag args</c> in <paramref name="workingDirectory"/> (default: the repository root), output redirected.</summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string>? env = null)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory ?? RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(CliDll);
         foreach (var a in args) start.ArgumentList.Add(a);
         if (env is not null) foreach (var (k, v) in env) start.Environment[k] = v;
-        using var process = Process.Start(start)!;
+        return start;
+    }
+
+    /// <summary>Runs <c>dpag args</c>; returns exit code, stdout and stderr.</summary>
+    public static (int ExitCode, string Out, string Err) Run(string workingDirectory, IDictionary<string, string>? env, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args, workingDirectory, env))!;
         var err = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();

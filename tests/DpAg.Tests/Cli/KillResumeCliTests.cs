@@ -31,10 +31,7 @@ public class KillResumeCliTests
             string kills = $"kills after rows {string.Join(", ", killAtRows)} (DPAG_KILL_SEED={seed})";
             foreach (int killAfterRows in killAtRows)
             {
-                var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-                start.ArgumentList.Add(CliRunner.CliDll);
-                foreach (var a in Args(killed)) start.ArgumentList.Add(a);
-                using var child = Process.Start(start)!;
+                using var child = Process.Start(CliRunner.StartInfo(Args(killed)))!;
                 child.OutputDataReceived += (_, _) => { };
                 child.ErrorDataReceived += (_, _) => { };
                 child.BeginOutputReadLine(); child.BeginErrorReadLine();

@@ -65,10 +65,7 @@ public class SignalStopCliTests
     /// </summary>
     private static (int Code, string Out, string Err) RunAndSignal(string[] args, string signal, string errContains)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = CliRunner.RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(CliRunner.CliDll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var child = Process.Start(start)!;
+        using var child = Process.Start(CliRunner.StartInfo(args))!;
         var output = new System.Text.StringBuilder();
         var err = new System.Text.StringBuilder();
         child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
