@@ -85,11 +85,13 @@ public static class ConvolutionGuard
     /// Makes sure <paramref name="net"/> computes correctly on this CPU (once per shape per process): measures it and,
     /// when the error exceeds <see cref="Tolerance"/>, turns oneDNN off for the process and measures again.
     /// </summary>
-    /// <returns>The error the net now computes with.</returns>
+    /// <returns>The error the net now computes with (0 for a net that is not on the CPU: nothing is checked).</returns>
     /// <exception cref="InvalidOperationException">Still wrong without oneDNN; the message names the shape and the fix.</exception>
     public static double EnsureCorrect(ConditionalUnet1D net, int horizon, TextWriter? log = null)
     {
         ArgumentNullException.ThrowIfNull(net);
+        // Only CPU convolutions go through oneDNN; a net built on a GPU has nothing to check here.
+        if (net.parameters().FirstOrDefault() is { } first && first.device_type != DeviceType.CPU) return 0.0;
         var c = net.Config;
         string Key() => $"{string.Join("x", c.DownDims)}|k{c.KernelSize}|g{c.NGroups}|e{c.DiffusionStepEmbedDim}|a{net.InputDim}|c{net.GlobalCondDim}|h{horizon}|{(_oneDnnOff ? "own" : "onednn")}";
         if (Checked.TryGetValue(Key(), out double known)) return known;
