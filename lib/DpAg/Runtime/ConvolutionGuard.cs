@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using DpAg.Nets;
 using TorchSharp;
@@ -40,7 +41,7 @@ public static class ConvolutionGuard
 
     /// <summary>
     /// The relative error of <paramref name="net"/> in float32 on this CPU against float64, over its output and the
-    /// gradients with respect to its inputs, at batch <paramref name="batch"/> with freed memory filled with NaN
+    /// gradients with respect to its inputs and weights, at batch <paramref name="batch"/> with freed memory filled with NaN
     /// (infinity when a result is not finite). The net's weights, gradients and the global random state are untouched.
     /// </summary>
     /// <param name="net">A U-Net on the CPU.</param>
@@ -90,33 +91,59 @@ public static class ConvolutionGuard
     public static double EnsureCorrect(ConditionalUnet1D net, int horizon, TextWriter? log = null)
     {
         ArgumentNullException.ThrowIfNull(net);
-        // Only CPU convolutions go through oneDNN; a net built on a GPU has nothing to check here.
+        // Only CPU convolutions go through oneDNN: a process that runs on a GPU, or a net already there, has nothing to check.
+        if (TorchRuntime.Current is { } info && info.Device.type != DeviceType.CPU) return 0.0;
         if (net.parameters().FirstOrDefault() is { } first && first.device_type != DeviceType.CPU) return 0.0;
         var c = net.Config;
-        string Key() => $"{string.Join("x", c.DownDims)}|k{c.KernelSize}|g{c.NGroups}|e{c.DiffusionStepEmbedDim}|a{net.InputDim}|c{net.GlobalCondDim}|h{horizon}|{(_oneDnnOff ? "own" : "onednn")}";
+        string Key() => $"{string.Join("x", c.DownDims)}|k{c.KernelSize}|g{c.NGroups}|e{c.DiffusionStepEmbedDim}|s{c.CondPredictScale}|a{net.InputDim}|c{net.GlobalCondDim}|h{horizon}|{(_oneDnnOff ? "own" : "onednn")}";
         if (Checked.TryGetValue(Key(), out double known)) return known;
         lock (Gate)
         {
             double error = MeasureError(net, horizon);
+            string dims = string.Join(", ", c.DownDims);
             if (error > Tolerance && !_oneDnnOff)
             {
-                // Only here are the native switches looked up, so machines that compute correctly never touch them.
-                Native.SetUserEnabledMkldnn(Native.Context(), false);
-                _oneDnnOff = true;
+                TurnOffOneDnn($"the U-Net with DownDims ({dims}) computes wrongly with it (relative error {Format(error)} against float64)");
                 double without = MeasureError(net, horizon);
                 (log ?? Console.Error).WriteLine(
-                    $"DpAg: oneDNN computes the U-Net with DownDims ({string.Join(", ", c.DownDims)}) wrongly on this CPU (relative error {error:G2} against float64); " +
-                    $"convolutions use PyTorch's own CPU kernels for the rest of this process (error {without:G2}; slower). The presets' widths are not affected.");
+                    $"DpAg: oneDNN computes the U-Net with DownDims ({dims}) wrongly on this CPU (relative error {Format(error)} against float64); " +
+                    $"convolutions use PyTorch's own CPU kernels for the rest of this process (error {Format(without)}; slower). The presets' widths are not affected.");
                 error = without;
             }
             if (error > Tolerance)
                 throw new InvalidOperationException(
-                    $"The U-Net with DownDims ({string.Join(", ", c.DownDims)}) computes wrongly on this CPU even without oneDNN " +
-                    $"(relative error {error:G2} against float64). Choose other widths (the presets' 16/32/64 or 64/128/256 are correct) or train on a GPU.");
+                    $"The U-Net with DownDims ({dims}) computes wrongly on this CPU{(_oneDnnOff ? " even without oneDNN" : "")} " +
+                    $"(relative error {Format(error)} against float64). Choose other widths (the presets' 16/32/64 or 64/128/256 are correct) or train on a GPU.");
             Checked[Key()] = error;
             return error;
         }
     }
+
+    /// <summary>
+    /// Turns oneDNN off for the rest of the process (PyTorch's own CPU convolution kernels are used instead): what
+    /// <see cref="EnsureCorrect"/> does for an affected U-Net, and what <c>DPAG_ONEDNN=off</c> asks for at start-up.
+    /// </summary>
+    /// <param name="why">Why, for the error when this libtorch offers no switch.</param>
+    public static void TurnOffOneDnn(string why)
+    {
+        lock (Gate)
+        {
+            if (_oneDnnOff) return;
+            try
+            {
+                Native.SetUserEnabledMkldnn(Native.Context(), false);
+            }
+            catch (Exception e) when (e is InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                throw new InvalidOperationException(
+                    $"oneDNN must be turned off because {why}, but this libtorch offers no switch ({e.Message}). " +
+                    "Choose other U-Net widths (the presets' 16/32/64 or 64/128/256 are correct) or train on a GPU.", e);
+            }
+            _oneDnnOff = true;
+        }
+    }
+
+    private static string Format(double value) => value.ToString("G2", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// For <c>dpag doctor</c>: the error of the small preset's U-Net (64, 128, 256) and of a U-Net (8, 16) that some
@@ -136,12 +163,13 @@ public static class ConvolutionGuard
             using (net)
             {
                 double raw = MeasureError(net, horizon);
-                string shape = $"CPU convolutions, U-Net ({string.Join(", ", dims)}): relative error {raw:G2} against float64";
+                string kernels = _oneDnnOff ? "PyTorch's own kernels (oneDNN off)" : "oneDNN";
+                string shape = $"CPU convolutions, U-Net ({string.Join(", ", dims)}): relative error {Format(raw)} against float64 with {kernels}";
                 if (raw <= Tolerance) { lines.Add((true, $"{shape}: OK")); continue; }
                 try
                 {
                     double now = EnsureCorrect(net, horizon, TextWriter.Null);
-                    lines.Add((now <= Tolerance, $"{shape} with oneDNN (faulty on this CPU); {now:G2} with PyTorch's own kernels, which the kit switches to for a U-Net it affects: OK"));
+                    lines.Add((now <= Tolerance && _oneDnnOff, $"{shape} (faulty on this CPU); {Format(now)} with PyTorch's own kernels, which the kit switches to for a U-Net it affects: {(now <= Tolerance ? "OK" : "FAILED")}"));
                 }
                 catch (InvalidOperationException e)
                 {
@@ -149,6 +177,8 @@ public static class ConvolutionGuard
                 }
             }
         }
+        // After a switch the native symbols are known to exist: ask libtorch whether it took effect.
+        if (_oneDnnOff) lines.Add((!OneDnnEnabled, $"CPU convolutions: libtorch reports oneDNN {(OneDnnEnabled ? "on (the switch did not take effect): FAILED" : "off: OK")}"));
         return lines;
     }
 
@@ -160,7 +190,9 @@ public static class ConvolutionGuard
         if (poison) PoisonFreedMemory();
         var output = net.forward(x, timestep, c);
         if (poison) PoisonFreedMemory();
-        var inputs = c is null ? new[] { x } : new[] { x, c };
+        // Gradients with respect to the inputs (oneDNN's backward-data kernels) and the weights (backward-weights);
+        // autograd.grad returns them without touching the parameters' .grad.
+        var inputs = (c is null ? new[] { x } : new[] { x, c }).Concat(net.parameters()).ToArray();
         var grads = torch.autograd.grad([output.square().sum()], inputs);
         return (output.detach(), grads.Select(g => g.detach()).ToArray());
     }
@@ -168,11 +200,11 @@ public static class ConvolutionGuard
     /// <summary>Allocates and frees NaN-filled blocks so that a kernel reading memory it never wrote gives NaN.</summary>
     private static void PoisonFreedMemory()
     {
+        // All blocks live at once, so that malloc hands out (and later reuses) distinct chunks.
+        var blocks = new List<Tensor>();
         foreach (long size in new long[] { 1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18 })
-            for (int i = 0; i < 8; i++)
-            {
-                using var block = torch.full([size], float.NaN, dtype: float32);
-            }
+            for (int i = 0; i < 8; i++) blocks.Add(torch.full([size], float.NaN, dtype: float32));
+        foreach (var block in blocks) block.Dispose();
     }
 
     private static double RelativeError(Tensor value, Tensor reference)

@@ -69,6 +69,17 @@ public static class TorchRuntime
                 _failure = e;
                 throw;
             }
+            if (first)
+            {
+                // DPAG_ONEDNN=off: PyTorch's own CPU convolutions instead of oneDNN's (ConvolutionGuard switches by itself
+                // for a U-Net this CPU's oneDNN computes wrongly; this rules oneDNN out for a whole process).
+                switch (Environment.GetEnvironmentVariable("DPAG_ONEDNN")?.Trim().ToLowerInvariant())
+                {
+                    case null or "" or "on": break;
+                    case "off": ConvolutionGuard.TurnOffOneDnn("DPAG_ONEDNN=off asks for it"); break;
+                    case var other: throw new TorchRuntimeException($"DPAG_ONEDNN = '{other}' is not understood: use off (PyTorch's own CPU convolutions) or on (the default, oneDNN).");
+                }
+            }
             int threads = options.Threads ?? EnvInt("DPAG_THREADS") ?? _info.Threads;
             if (threads != torch.get_num_threads()) torch.set_num_threads(threads);
             if (options.Seed is { } seed) Seed(seed);

@@ -96,11 +96,11 @@ public class DiffusionPolicyStateDictTests
         Assert.Contains("needs [64, 64, 5]", e.Message);
 
         TorchSaveFile.Save(dir.Sub("good.pt"), entries);
-        var small = new DpSpec(Config with { Unet = Config.Unet with { DownDims = [8, 16, 32] } });
+        var small = new DpSpec(Config with { Unet = Config.Unet with { DownDims = [32, 64, 128] } });   // widths every CPU computes correctly (ConvolutionGuard)
         small.Save(dir.Sub("small.json"));
         e = Assert.Throws<InvalidDataException>(() => TorchInterop.Import(dir.Sub("good.pt"), dir.Sub("out"), new TorchImportOptions(SpecFile: dir.Sub("small.json"))));
         Assert.Matches(@"good\.pt: 'model\.[a-z_.0-9]+' has shape \[\d+(, \d+)*\]; .* needs \[", e.Message);
-        Assert.Contains("U-Net down dims [8, 16, 32]", e.Message);
+        Assert.Contains("U-Net down dims [32, 64, 128]", e.Message);
     }
 
     [Fact]
