@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DpAg.Envs;
+using DpAg.Nets;
 using DpAg.Runtime;
 
 namespace DpAg.Cli;

@@ -76,7 +76,7 @@ public static class TorchRuntime
                 switch (Environment.GetEnvironmentVariable("DPAG_ONEDNN")?.Trim().ToLowerInvariant())
                 {
                     case null or "" or "on": break;
-                    case "off": ConvolutionGuard.TurnOffOneDnn("DPAG_ONEDNN=off asks for it"); break;
+                    case "off": OneDnn.TurnOff("DPAG_ONEDNN=off asks for it"); break;
                     case var other: throw new TorchRuntimeException($"DPAG_ONEDNN = '{other}' is not understood: use off (PyTorch's own CPU convolutions) or on (the default, oneDNN).");
                 }
             }

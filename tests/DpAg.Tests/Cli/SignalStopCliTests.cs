@@ -65,7 +65,13 @@ public class SignalStopCliTests
     /// </summary>
     private static (int Code, string Out, string Err) RunAndSignal(string[] args, string signal, string errContains)
     {
-        using var child = Process.Start(CliRunner.StartInfo(args))!;
+        var start = CliRunner.StartInfo(args);
+        // A test run started in the background of a non-interactive shell inherits SIGINT as ignored (POSIX), and an
+        // ignored signal never reaches .NET's handler: give the child the default action back (coreutils env).
+        start.ArgumentList.Insert(0, start.FileName);
+        start.ArgumentList.Insert(0, $"--default-signal={signal}");
+        start.FileName = "env";
+        using var child = Process.Start(start)!;
         var output = new System.Text.StringBuilder();
         var err = new System.Text.StringBuilder();
         child.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };

@@ -6,7 +6,7 @@ using DpAg.Tests.Cli;
 using DpAg.Tests.Training;
 using TorchSharp;
 
-namespace DpAg.Tests.Runtime;
+namespace DpAg.Tests.Nets;
 
 /// <summary>
 /// The U-Net computes in float32 what it computes in float64 on this CPU. Some CPUs' oneDNN gets a U-Net (8, 16)

@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using DpAg.Nets;
+using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace DpAg.Runtime;
+namespace DpAg.Nets;
 
 /// <summary>
 /// Checks that PyTorch's CPU convolutions compute a U-Net correctly, and switches them to PyTorch's own kernels when
@@ -20,8 +19,7 @@ namespace DpAg.Runtime;
 /// <para>How: <see cref="MeasureError"/> fills freed memory with NaN, runs the U-Net forward and backward in float32
 /// at batch 2, and compares the output and the input gradients with a float64 copy of the same weights.
 /// <see cref="EnsureCorrect"/> does that once per U-Net shape per process; when the error exceeds
-/// <see cref="Tolerance"/> it turns oneDNN off for the process (at::Context::setUserEnabledMkldnn(false), what
-/// Python's <c>torch.backends.mkldnn.enabled = False</c> sets), measures again, and reports the switch on stderr.
+/// <see cref="Tolerance"/> it turns oneDNN off for the process (<see cref="OneDnn.TurnOff"/>), measures again, and reports the switch on stderr.
 /// Shapes that compute correctly keep oneDNN, so their speed and numbers do not change.</para>
 /// </remarks>
 public static class ConvolutionGuard
@@ -31,13 +29,7 @@ public static class ConvolutionGuard
 
     private static readonly ConcurrentDictionary<string, double> Checked = new();
     private static readonly object Gate = new();
-    private static volatile bool _oneDnnOff;
 
-    /// <summary>Whether PyTorch may use oneDNN (mkldnn) for CPU convolutions in this process (asks libtorch).</summary>
-    public static bool OneDnnEnabled => Native.UserEnabledMkldnn(Native.Context());
-
-    /// <summary>Whether <see cref="EnsureCorrect"/> has turned oneDNN off in this process.</summary>
-    public static bool TurnedOffOneDnn => _oneDnnOff;
 
     /// <summary>
     /// The relative error of <paramref name="net"/> in float32 on this CPU against float64, over its output and the
@@ -95,15 +87,15 @@ public static class ConvolutionGuard
         if (TorchRuntime.Current is { } info && info.Device.type != DeviceType.CPU) return 0.0;
         if (net.parameters().FirstOrDefault() is { } first && first.device_type != DeviceType.CPU) return 0.0;
         var c = net.Config;
-        string Key() => $"{string.Join("x", c.DownDims)}|k{c.KernelSize}|g{c.NGroups}|e{c.DiffusionStepEmbedDim}|s{c.CondPredictScale}|a{net.InputDim}|c{net.GlobalCondDim}|h{horizon}|{(_oneDnnOff ? "own" : "onednn")}";
+        string Key() => $"{string.Join("x", c.DownDims)}|k{c.KernelSize}|g{c.NGroups}|e{c.DiffusionStepEmbedDim}|s{c.CondPredictScale}|a{net.InputDim}|c{net.GlobalCondDim}|h{horizon}|{(OneDnn.TurnedOff ? "own" : "onednn")}";
         if (Checked.TryGetValue(Key(), out double known)) return known;
         lock (Gate)
         {
             double error = MeasureError(net, horizon);
             string dims = string.Join(", ", c.DownDims);
-            if (error > Tolerance && !_oneDnnOff)
+            if (error > Tolerance && !OneDnn.TurnedOff)
             {
-                TurnOffOneDnn($"the U-Net with DownDims ({dims}) computes wrongly with it (relative error {Format(error)} against float64)");
+                OneDnn.TurnOff($"the U-Net with DownDims ({dims}) computes wrongly with it (relative error {Format(error)} against float64)");
                 double without = MeasureError(net, horizon);
                 (log ?? Console.Error).WriteLine(
                     $"DpAg: oneDNN computes the U-Net with DownDims ({dims}) wrongly on this CPU (relative error {Format(error)} against float64); " +
@@ -112,34 +104,10 @@ public static class ConvolutionGuard
             }
             if (error > Tolerance)
                 throw new InvalidOperationException(
-                    $"The U-Net with DownDims ({dims}) computes wrongly on this CPU{(_oneDnnOff ? " even without oneDNN" : "")} " +
+                    $"The U-Net with DownDims ({dims}) computes wrongly on this CPU{(OneDnn.TurnedOff ? " even without oneDNN" : "")} " +
                     $"(relative error {Format(error)} against float64). Choose other widths (the presets' 16/32/64 or 64/128/256 are correct) or train on a GPU.");
             Checked[Key()] = error;
             return error;
-        }
-    }
-
-    /// <summary>
-    /// Turns oneDNN off for the rest of the process (PyTorch's own CPU convolution kernels are used instead): what
-    /// <see cref="EnsureCorrect"/> does for an affected U-Net, and what <c>DPAG_ONEDNN=off</c> asks for at start-up.
-    /// </summary>
-    /// <param name="why">Why, for the error when this libtorch offers no switch.</param>
-    public static void TurnOffOneDnn(string why)
-    {
-        lock (Gate)
-        {
-            if (_oneDnnOff) return;
-            try
-            {
-                Native.SetUserEnabledMkldnn(Native.Context(), false);
-            }
-            catch (Exception e) when (e is InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
-            {
-                throw new InvalidOperationException(
-                    $"oneDNN must be turned off because {why}, but this libtorch offers no switch ({e.Message}). " +
-                    "Choose other U-Net widths (the presets' 16/32/64 or 64/128/256 are correct) or train on a GPU.", e);
-            }
-            _oneDnnOff = true;
         }
     }
 
@@ -163,13 +131,13 @@ public static class ConvolutionGuard
             using (net)
             {
                 double raw = MeasureError(net, horizon);
-                string kernels = _oneDnnOff ? "PyTorch's own kernels (oneDNN off)" : "oneDNN";
+                string kernels = OneDnn.TurnedOff ? "PyTorch's own kernels (oneDNN off)" : "oneDNN";
                 string shape = $"CPU convolutions, U-Net ({string.Join(", ", dims)}): relative error {Format(raw)} against float64 with {kernels}";
                 if (raw <= Tolerance) { lines.Add((true, $"{shape}: OK")); continue; }
                 try
                 {
                     double now = EnsureCorrect(net, horizon, TextWriter.Null);
-                    lines.Add((now <= Tolerance && _oneDnnOff, $"{shape} (faulty on this CPU); {Format(now)} with PyTorch's own kernels, which the kit switches to for a U-Net it affects: {(now <= Tolerance ? "OK" : "FAILED")}"));
+                    lines.Add((now <= Tolerance && OneDnn.TurnedOff, $"{shape} (faulty on this CPU); {Format(now)} with PyTorch's own kernels, which the kit switches to for a U-Net it affects: {(now <= Tolerance ? "OK" : "FAILED")}"));
                 }
                 catch (InvalidOperationException e)
                 {
@@ -178,7 +146,7 @@ public static class ConvolutionGuard
             }
         }
         // After a switch the native symbols are known to exist: ask libtorch whether it took effect.
-        if (_oneDnnOff) lines.Add((!OneDnnEnabled, $"CPU convolutions: libtorch reports oneDNN {(OneDnnEnabled ? "on (the switch did not take effect): FAILED" : "off: OK")}"));
+        if (OneDnn.TurnedOff) lines.Add((!OneDnn.Enabled, $"CPU convolutions: libtorch reports oneDNN {(OneDnn.Enabled ? "on (the switch did not take effect): FAILED" : "off: OK")}"));
         return lines;
     }
 
@@ -193,7 +161,7 @@ public static class ConvolutionGuard
         // Gradients with respect to the inputs (oneDNN's backward-data kernels) and the weights (backward-weights);
         // autograd.grad returns them without touching the parameters' .grad.
         var inputs = (c is null ? new[] { x } : new[] { x, c }).Concat(net.parameters()).ToArray();
-        var grads = torch.autograd.grad([output.square().sum()], inputs);
+        var grads = torch.autograd.grad([output.mul(output).sum()], inputs);
         return (output.detach(), grads.Select(g => g.detach()).ToArray());
     }
 
@@ -201,9 +169,10 @@ public static class ConvolutionGuard
     private static void PoisonFreedMemory()
     {
         // All blocks live at once, so that malloc hands out (and later reuses) distinct chunks.
+        using var nan = float.NaN.ToScalar();
         var blocks = new List<Tensor>();
         foreach (long size in new long[] { 1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18 })
-            for (int i = 0; i < 8; i++) blocks.Add(torch.full([size], float.NaN, dtype: float32));
+            for (int i = 0; i < 8; i++) blocks.Add(torch.full([size], nan, dtype: float32));
         foreach (var block in blocks) block.Dispose();
     }
 
@@ -212,33 +181,5 @@ public static class ConvolutionGuard
         double scale = reference.abs().max().item<double>();
         double error = (value.to(float64) - reference).abs().max().item<double>() / Math.Max(scale, 1e-30);
         return double.IsFinite(error) ? error : double.PositiveInfinity;
-    }
-
-    /// <summary>at::globalContext() and the mkldnn switch, looked up in the libtorch_cpu the runtime loaded.</summary>
-    private static unsafe class Native
-    {
-        private static readonly Lazy<(IntPtr Context, IntPtr Get, IntPtr Set)> Symbols = new(Load);
-
-        public static IntPtr Context() => ((delegate* unmanaged<IntPtr>)Symbols.Value.Context)();
-        public static bool UserEnabledMkldnn(IntPtr context) => ((delegate* unmanaged<IntPtr, byte>)Symbols.Value.Get)(context) != 0;
-        public static void SetUserEnabledMkldnn(IntPtr context, bool enabled) => ((delegate* unmanaged<IntPtr, byte, void>)Symbols.Value.Set)(context, enabled ? (byte)1 : (byte)0);
-
-        private static (IntPtr, IntPtr, IntPtr) Load()
-        {
-            string? directory = TorchRuntime.Current?.NativeDirectory;
-            string file = OperatingSystem.IsWindows() ? "torch_cpu.dll" : OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
-            IntPtr library = directory is not null && File.Exists(Path.Combine(directory, file))
-                ? NativeLibrary.Load(Path.Combine(directory, file))
-                : NativeLibrary.Load(file);
-            // Itanium C++ names: at::globalContext(), at::Context::userEnabledMkldnn() const, at::Context::setUserEnabledMkldnn(bool).
-            return (Export(library, "_ZN2at13globalContextEv"),
-                    Export(library, "_ZNK2at7Context17userEnabledMkldnnEv"),
-                    Export(library, "_ZN2at7Context20setUserEnabledMkldnnEb"));
-        }
-
-        private static IntPtr Export(IntPtr library, string name) =>
-            NativeLibrary.TryGetExport(library, name, out var address)
-                ? address
-                : throw new InvalidOperationException($"libtorch_cpu has no symbol {name}; the convolution check needs a libtorch built with the Itanium C++ ABI (Linux or macOS).");
     }
 }
