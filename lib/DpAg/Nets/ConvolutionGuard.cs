@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json;
 using DpAg.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,7 +18,7 @@ namespace DpAg.Nets;
 /// A U-Net with DownDims (8, 16), (24, 48) or (48, 96) is then trained on wrong gradients; the kit's presets
 /// (16/32/64, 64/128/256, 256/512/1024) compute correctly. Nothing in PyTorch reports it.</para>
 /// <para>How: <see cref="MeasureError"/> fills freed memory with NaN, runs the U-Net forward and backward in float32
-/// at batch 2, and compares the output and the input gradients with a float64 copy of the same weights.
+/// at batch 2, and compares the output and the gradients (inputs and weights) with a float64 copy of the same weights.
 /// <see cref="EnsureCorrect"/> does that once per U-Net shape per process; when the error exceeds
 /// <see cref="Tolerance"/> it turns oneDNN off for the process (<see cref="OneDnn.TurnOff"/>), measures again, and reports the switch on stderr.
 /// Shapes that compute correctly keep oneDNN, so their speed and numbers do not change.</para>
@@ -29,7 +30,6 @@ public static class ConvolutionGuard
 
     private static readonly ConcurrentDictionary<string, double> Checked = new();
     private static readonly object Gate = new();
-
 
     /// <summary>
     /// The relative error of <paramref name="net"/> in float32 on this CPU against float64, over its output and the
@@ -51,14 +51,7 @@ public static class ConvolutionGuard
         var timestep = torch.randint(0, 100, [batch], generator: generator);
         var cond = net.GlobalCondDim > 0 ? torch.randn([batch, net.GlobalCondDim], generator: generator) : null;
 
-        ConditionalUnet1D reference;
-        using (var rng = torch.get_rng_state())
-        {
-            // Building a module draws its initial weights from the global generator; put its state back after.
-            reference = new ConditionalUnet1D(net.Config, net.InputDim, net.GlobalCondDim);
-            torch.set_rng_state(rng);
-        }
-        using (reference)
+        using (var reference = BuildKeepingRandomState(net.Config, net.InputDim, net.GlobalCondDim))
         {
             reference.to(float64);
             using (torch.no_grad())
@@ -87,7 +80,9 @@ public static class ConvolutionGuard
         if (TorchRuntime.Current is { } info && info.Device.type != DeviceType.CPU) return 0.0;
         if (net.parameters().FirstOrDefault() is { } first && first.device_type != DeviceType.CPU) return 0.0;
         var c = net.Config;
-        string Key() => $"{string.Join("x", c.DownDims)}|k{c.KernelSize}|g{c.NGroups}|e{c.DiffusionStepEmbedDim}|s{c.CondPredictScale}|a{net.InputDim}|c{net.GlobalCondDim}|h{horizon}|{(OneDnn.TurnedOff ? "own" : "onednn")}";
+        // The whole config as JSON (its DownDims list compares by reference in the record), plus what else shapes the net.
+        string shape = $"{JsonSerializer.Serialize(c)}|a{net.InputDim}|c{net.GlobalCondDim}|h{horizon}";
+        string Key() => $"{shape}|{(OneDnn.TurnedOff ? "own" : "onednn")}";
         if (Checked.TryGetValue(Key(), out double known)) return known;
         lock (Gate)
         {
@@ -122,13 +117,7 @@ public static class ConvolutionGuard
         var lines = new List<(bool, string)>();
         foreach (var dims in new[] { new[] { 64, 128, 256 }, new[] { 8, 16 } })
         {
-            ConditionalUnet1D net;
-            using (var rng = torch.get_rng_state())
-            {
-                net = new ConditionalUnet1D(new UnetConfig { DownDims = dims, DiffusionStepEmbedDim = 32, NGroups = 4 }, actionDim, globalCondDim);
-                torch.set_rng_state(rng);
-            }
-            using (net)
+            using (var net = BuildKeepingRandomState(new UnetConfig { DownDims = dims, DiffusionStepEmbedDim = 32, NGroups = 4 }, actionDim, globalCondDim))
             {
                 double raw = MeasureError(net, horizon);
                 string kernels = OneDnn.TurnedOff ? "PyTorch's own kernels (oneDNN off)" : "oneDNN";
@@ -150,7 +139,16 @@ public static class ConvolutionGuard
         return lines;
     }
 
-    private static (Tensor Output, Tensor[] InputGrads) ForwardBackward(ConditionalUnet1D net, Tensor sample, Tensor timestep, Tensor? cond, bool poison)
+    /// <summary>A U-Net for the check; building a module draws its initial weights from the global generator, whose state is put back.</summary>
+    private static ConditionalUnet1D BuildKeepingRandomState(UnetConfig config, int inputDim, int globalCondDim)
+    {
+        using var rng = torch.get_rng_state();
+        var net = new ConditionalUnet1D(config, inputDim, globalCondDim);
+        torch.set_rng_state(rng);
+        return net;
+    }
+
+    private static (Tensor Output, Tensor[] Grads) ForwardBackward(ConditionalUnet1D net, Tensor sample, Tensor timestep, Tensor? cond, bool poison)
     {
         var x = sample.detach().clone().requires_grad_(true);
         var c = cond?.detach().clone().requires_grad_(true);
