@@ -19,11 +19,14 @@ public readonly record struct MeanSd(double Mean, double Sd, int Count)
     }
 
     /// <inheritdoc/>
-    public override string ToString() => Count switch
+    public override string ToString() => Format("G4", "G2");
+
+    /// <summary>"mean +- sd" in the given formats; one value has no spread to show, so its sd reads n/a (no values: "-").</summary>
+    public string Format(string meanFormat, string? sdFormat = null) => Count switch
     {
         0 => "-",
-        1 => string.Create(CultureInfo.InvariantCulture, $"{Mean:G4} +- n/a"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{Mean:G4} +- {Sd:G2}"),
+        1 => Mean.ToString(meanFormat, CultureInfo.InvariantCulture) + " +- n/a",
+        _ => Mean.ToString(meanFormat, CultureInfo.InvariantCulture) + " +- " + Sd.ToString(sdFormat ?? meanFormat, CultureInfo.InvariantCulture),
     };
 }
 

@@ -151,9 +151,9 @@ public static class StudyReport
     private static string Effect(double estimate, double lo, double hi) =>
         $"{PairedEffect.Signed(estimate)} [{PairedEffect.Signed(lo)}, {PairedEffect.Signed(hi)}]";
 
-    /// <summary>"mean +- sd"; with one training seed there is no spread to show, so the sd reads n/a instead of 0.</summary>
+    /// <summary>"mean +- sd" over training seeds, by <see cref="MeanSd.Format"/> (one seed: the sd reads n/a).</summary>
     private static string Pm(int seeds, double mean, double sd, string meanFormat, string? sdFormat = null) =>
-        mean.ToString(meanFormat, CultureInfo.InvariantCulture) + " +- " + (seeds < 2 ? "n/a" : sd.ToString(sdFormat ?? meanFormat, CultureInfo.InvariantCulture));
+        new MeanSd(mean, sd, seeds).Format(meanFormat, sdFormat);
 
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
