@@ -229,6 +229,11 @@ public class NotebookTests(ITestOutputHelper output)
                 // The committed archive pairs DP-AG sampled as released with the same run sampled at 0.4: an ablation.
                 Assert.Contains(nb.Outputs("text/html"), s => IsPlotly(s) && s.Contains("Ablations: paired effect against the variant each changes")
                     && s.Contains("dpag-released vs dpag-released-x0.4 (pusht.score)"));
+                // ... and the same comparisons ranked in words, the report's "which part carries the difference".
+                string ranked = string.Concat(nb.Outputs("stream"));
+                Assert.Contains("Ranked by the size of the effect on pusht target coverage", ranked);
+                Assert.Contains("dpag-released (DP-AG as released", ranked);
+                Assert.Contains("Coverage moves clearly (an interval excludes zero in at least one environment) with: ", ranked);
             }
         },
         ["06-latent-continuity.ipynb"] = nb =>

@@ -95,6 +95,8 @@ public static class StudyReport
         if (ablations.Count > 0)
         {
             md.AppendLine("## Which part carries the difference").AppendLine();
+            foreach (string line in WhichPart(study, table)) md.AppendLine(line);
+            md.AppendLine();
             md.AppendLine("Each ablation against the variant it changes (paired over their common training seeds; score = target coverage, mean of the last checkpoints).").AppendLine();
             md.AppendLine("| variant | against | metric | seeds | effect [95 % CI] | reading |").AppendLine("| --- | --- | --- | ---: | --- | --- |");
             foreach (var c in ablations)
@@ -147,6 +149,48 @@ public static class StudyReport
         if (pending.Count > 0) md.AppendLine().AppendLine(ci, $"Not in the tables yet: {string.Join(", ", pending)}.");
         return md.ToString();
     }
+
+    /// <summary>
+    /// The answer to "which part carries the difference", computed from the ablations' paired comparisons (last
+    /// checkpoints): the changes ranked by the size of their effect on the first environment's target coverage, one
+    /// line each with every environment's coverage and the action jerk, then which changes move coverage clearly. The
+    /// readings are the comparisons' own (an interval that excludes zero, marked indicative under the seed minimum).
+    /// Plain text that also reads as a Markdown list (the report prints it; notebook 10 writes it out).
+    /// </summary>
+    public static IReadOnlyList<string> WhichPart(StudyDefinition study, StudyTable table)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        ArgumentNullException.ThrowIfNull(table);
+        var ci = CultureInfo.InvariantCulture;
+        var environments = study.Evaluation.Environments;
+        var rows = table.Comparisons.Where(c => c.Against != study.Baseline && c.Summary == "last").ToList();
+        var ranked = rows.Where(c => c.Metric == $"{environments[0]}.score").OrderByDescending(c => Math.Abs(c.Estimate)).ToList();
+        if (ranked.Count == 0) return ["No ablation has a finished and evaluated training seed yet."];
+
+        var lines = new List<string> { $"Ranked by the size of the effect on {environments[0]} target coverage:", "" };
+        var clear = new List<string>();
+        var unclear = new List<string>();
+        foreach (var head in ranked)
+        {
+            var own = rows.Where(c => c.Variant == head.Variant && c.Against == head.Against).ToList();
+            var parts = new List<string>();
+            foreach (string env in environments)
+                if (own.FirstOrDefault(c => c.Metric == $"{env}.score") is { } score)
+                    parts.Add($"{env} coverage {Effect(score.Estimate, score.Lower, score.Upper)}, {score.Reading}");
+            if (own.FirstOrDefault(c => c.Metric == $"{environments[0]}.action_jerk") is { } jerk)
+                parts.Add($"{environments[0]} action jerk {Percent(jerk.Estimate)} [{Percent(jerk.Lower)}, {Percent(jerk.Upper)}], {jerk.Reading}");
+            string what = study.Variant(head.Variant).Description;
+            lines.Add(string.Create(ci, $"{lines.Count - 1}. {head.Variant}{(what.Length > 0 ? $" ({what})" : "")} against {head.Against}, {head.Seeds} seed{(head.Seeds == 1 ? "" : "s")}: {string.Join("; ", parts)}."));
+            bool moves = own.Any(c => c.Metric.EndsWith(".score", StringComparison.Ordinal) && c.Reading != "no clear difference");
+            (moves ? clear : unclear).Add(head.Variant);
+        }
+        lines.Add("");
+        lines.Add($"Coverage moves clearly (an interval excludes zero in at least one environment) with: {(clear.Count > 0 ? string.Join(", ", clear) : "none")}. " +
+                  $"No clear change in coverage with: {(unclear.Count > 0 ? string.Join(", ", unclear) : "none")}.");
+        return lines;
+    }
+
+    private static string Percent(double relative) => PairedEffect.Signed(100 * relative, 1) + " %";
 
     private static string Effect(double estimate, double lo, double hi) =>
         $"{PairedEffect.Signed(estimate)} [{PairedEffect.Signed(lo)}, {PairedEffect.Signed(hi)}]";

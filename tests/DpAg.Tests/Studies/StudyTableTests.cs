@@ -52,4 +52,35 @@ public class StudyTableTests
         var withoutAblations = new StudyTable([], [], [], Table.Comparisons.Where(c => c.Against == "dp").ToList(), []);
         Assert.Contains("No ablation has a finished training seed", Assert.Throws<ArgumentException>(() => StudyCharts.Ablations(withoutAblations, "dp")).Message);
     }
+
+    [Fact]
+    public void WhichPartRanksTheAblationsByTheirCoverageEffectAndSaysWhichMoveIt()
+    {
+        var study = StudyDefinition.Parse("""
+            { "name": "t", "budget": "ci", "seeds": [0, 1], "baseline": "dp",
+              "evaluation": { "environments": ["pusht", "dynamic"] },
+              "variants": [ { "name": "dp", "policy": "dp" }, { "name": "dpag", "policy": "dp-ag" },
+                            { "name": "small", "policy": "dp-ag", "overrides": { "gamma": 0.5 }, "ablation_of": "dpag", "description": "half | the step" },
+                            { "name": "big", "policy": "dp-ag", "overrides": { "contrastive_weight": 0 }, "ablation_of": "dpag" } ] }
+            """, "t.json");
+        var rows = new List<StudyComparisonRow>(Table.Comparisons.Where(c => c.Variant != "abl"))
+        {
+            new("big", "dpag", "pusht.score", "last", "absolute", 2, 50, 0.3, 0.2, 0.4, "better (indicative: 2 < 3 seeds)"),
+            new("big", "dpag", "dynamic.score", "last", "absolute", 2, 50, 0.25, 0.1, 0.4, "better (indicative: 2 < 3 seeds)"),
+            new("big", "dpag", "pusht.action_jerk", "last", "relative", 2, 50, 0.116, 0.092, 0.137, "worse (indicative: 2 < 3 seeds)"),
+            new("small", "dpag", "pusht.score", "max", "absolute", 2, 50, 0.9, 0.8, 1.0, "better"),   // not the last checkpoints: ignored
+        };
+        rows.Add(Table.Comparisons[3] with { Variant = "small" });   // -0.02 [-0.06, +0.01] on pusht
+        var lines = StudyReport.WhichPart(study, Table with { Comparisons = rows });
+        int big = lines.ToList().FindIndex(l => l.StartsWith("1. big against dpag, 2 seeds: ", StringComparison.Ordinal));
+        Assert.True(big > 0, string.Join("\n", lines));
+        Assert.Contains("pusht coverage +0.300 [+0.200, +0.400], better (indicative: 2 < 3 seeds); dynamic coverage +0.250 [+0.100, +0.400], better", lines[big]);
+        Assert.Contains("pusht action jerk +11.6 % [+9.2 %, +13.7 %], worse", lines[big]);
+        Assert.Equal("2. small (half | the step) against dpag, 2 seeds: pusht coverage -0.020 [-0.060, +0.010], no clear difference.", lines[big + 1]);
+        Assert.Equal("Coverage moves clearly (an interval excludes zero in at least one environment) with: big. No clear change in coverage with: small.", lines[^1]);
+        Assert.DoesNotContain(lines, l => l.Contains("dpag against dp,", StringComparison.Ordinal));   // comparisons with the baseline are the claims' business
+
+        var none = StudyReport.WhichPart(study, Table with { Comparisons = [.. Table.Comparisons.Where(c => c.Against == "dp")] });
+        Assert.Equal(["No ablation has a finished and evaluated training seed yet."], none);
+    }
 }
