@@ -64,6 +64,13 @@ internal static partial class StudyCommand
                 return 0;
             }
 
+            // An archive (`--archive`) is a folder of results without weights: training a missing cell there would put
+            // weights into the folder meant for committing, so a store that holds archived runs only reports.
+            if (!parse.GetValue(reportOnly) && Directory.Exists(runner.Store.Root)
+                && Directory.EnumerateDirectories(runner.Store.Root).Any(RunArchive.IsArchive))
+                throw new ArgumentException($"--store {runner.Store.Root} holds archived runs (results without weights, written by --archive), so a study can only report from it: " +
+                    "add --report-only to rebuild the report, or train and evaluate in a run store (e.g. artifacts/runs) and copy the results here with --archive.");
+
             // Stops like --stop-after on its time limit or on Ctrl-C / SIGTERM (a Slurm time limit), whichever comes first.
             using var timer = CancellationTokenSource.CreateLinkedTokenSource(Interrupts.Listen(log));
             if (stopTime is { } t) timer.CancelAfter(t);

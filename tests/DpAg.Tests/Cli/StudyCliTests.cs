@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DpAg.Studies;
 
 namespace DpAg.Tests.Cli;
 
@@ -72,12 +73,25 @@ public class StudyCliTests
             Assert.Contains("4 of 4 cells evaluated", output);
             foreach (var table in new[] { "cells.csv", "variants.csv", "comparisons.csv", "claims.csv", "convergence.csv", "episodes.csv", "validation.csv" })
                 Assert.Equal(File.ReadAllText(Path.Combine(reportArchive, table)), File.ReadAllText(Path.Combine(fromArchive, table)));
-            // An archive cannot be trained or evaluated again: a study over it says so instead of retraining.
+            // An archive cannot be trained or evaluated again: a study over it says so instead of retraining, whether
+            // the cell is missing from it (it would train into the archive) or its evaluation is incomplete.
             string evalDirOfArchive = Directory.GetDirectories(Path.Combine(archive, dp0["last"][^1], "study-eval", "pusht")).Single();
             File.Delete(Directory.GetFiles(evalDirOfArchive, "step-*.json").First());
-            (code, _, err) = CliRunner.Run([.. common, "--store", archive, "--cell", "dp/0"]);
-            Assert.NotEqual(0, code);
-            Assert.Contains("is an archive (results without weights) and cannot be evaluated", err);
+            Directory.Delete(Directory.GetDirectories(archive).First(d => Path.GetFileName(d) != dp0["last"][^1]), recursive: true);   // a cell missing from it
+            string before = string.Join("\n", Directory.GetFileSystemEntries(archive, "*", SearchOption.AllDirectories).Order());
+            foreach (string[] extra in new[] { new[] { "--cell", "dp/0" }, [] })
+            {
+                (code, _, err) = CliRunner.Run([.. common, "--store", archive, .. extra]);
+                Assert.NotEqual(0, code);
+                Assert.Contains($"--store {archive} holds archived runs (results without weights, written by --archive)", err);
+                Assert.Contains("add --report-only to rebuild the report", err);
+            }
+            Assert.Equal(before, string.Join("\n", Directory.GetFileSystemEntries(archive, "*", SearchOption.AllDirectories).Order()));   // nothing written
+            // The library refuses too (a notebook drives StudyRunner without the command line).
+            Torch.Init();
+            var overArchive = new StudyRunner(StudyDefinition.Load(Study), archive, Data);
+            Assert.Contains("is an archive (results without weights) and cannot be evaluated", Assert.Throws<InvalidOperationException>(
+                () => overArchive.Evaluate(overArchive.Resolve(new StudyCellId("dp", 0)), TorchSharp.torch.CPU, TextWriter.Null)).Message);
 
             // 2. Another store: stop every run at step 30 (off the checkpoint schedule of 20 and 40), then let GNU parallel
             // finish the cells with 2 workers. The stop's checkpoint is only a resume point: the runs keep 20 and 40 as
