@@ -170,6 +170,7 @@ public static class StudyReport
         var lines = new List<string> { $"Ranked by the size of the effect on {environments[0]} target coverage:", "" };
         var clear = new List<string>();
         var unclear = new List<string>();
+        int rank = 0;
         foreach (var head in ranked)
         {
             var own = rows.Where(c => c.Variant == head.Variant && c.Against == head.Against).ToList();
@@ -180,8 +181,8 @@ public static class StudyReport
             if (own.FirstOrDefault(c => c.Metric == $"{environments[0]}.action_jerk") is { } jerk)
                 parts.Add($"{environments[0]} action jerk {Percent(jerk.Estimate)} [{Percent(jerk.Lower)}, {Percent(jerk.Upper)}], {jerk.Reading}");
             string what = study.Variant(head.Variant).Description;
-            lines.Add(string.Create(ci, $"{lines.Count - 1}. {head.Variant}{(what.Length > 0 ? $" ({what})" : "")} against {head.Against}, {head.Seeds} seed{(head.Seeds == 1 ? "" : "s")}: {string.Join("; ", parts)}."));
-            bool moves = own.Any(c => c.Metric.EndsWith(".score", StringComparison.Ordinal) && c.Reading != "no clear difference");
+            lines.Add(string.Create(ci, $"{++rank}. {head.Variant}{(what.Length > 0 ? $" ({what})" : "")} against {head.Against}, {head.Seeds} seed{(head.Seeds == 1 ? "" : "s")}: {string.Join("; ", parts)}."));
+            bool moves = own.Any(c => c.Metric.EndsWith(".score", StringComparison.Ordinal) && c.Reading != StudyComparisonRow.NoClearDifference);
             (moves ? clear : unclear).Add(head.Variant);
         }
         lines.Add("");

@@ -37,7 +37,11 @@ public sealed record StudyConvergenceRow(string Variant, int Seeds, int Reached,
 /// <param name="Upper">Upper end.</param>
 /// <param name="Reading">better / worse / no clear difference (the interval against zero, in the metric's better direction).</param>
 public sealed record StudyComparisonRow(string Variant, string Against, string Metric, string Summary, string Scale, int Seeds, int Episodes,
-    double Estimate, double Lower, double Upper, string Reading);
+    double Estimate, double Lower, double Upper, string Reading)
+{
+    /// <summary>The reading of an interval that contains zero.</summary>
+    public const string NoClearDifference = "no clear difference";
+}
 
 /// <summary>The answer to one of the paper's claims.</summary>
 public sealed record StudyClaimRow(string Claim, string Variant, string Against, string Metric, string Summary, string Scale, string Paper, double PaperEffect,
@@ -97,8 +101,8 @@ public sealed record StudyTable(IReadOnlyList<StudyCellRow> Cells, IReadOnlyList
                     var metric = StudyMetrics.Get(metricKey);
                     if (Paired(study, results, v.Name, against, metric, summary) is not { } effect) continue;
                     double lo = metric.HigherIsBetter ? effect.Lower : -effect.Upper, hi = metric.HigherIsBetter ? effect.Upper : -effect.Lower;
-                    string reading = lo > 0 ? "better" : hi < 0 ? "worse" : "no clear difference";
-                    if (effect.Seeds < study.Evaluation.MinSeeds && reading != "no clear difference")
+                    string reading = lo > 0 ? "better" : hi < 0 ? "worse" : StudyComparisonRow.NoClearDifference;
+                    if (effect.Seeds < study.Evaluation.MinSeeds && reading != StudyComparisonRow.NoClearDifference)
                         reading += string.Create(CultureInfo.InvariantCulture, $" (indicative: {effect.Seeds} < {study.Evaluation.MinSeeds} seeds)");
                     comparisons.Add(new StudyComparisonRow(v.Name, against, metricKey, summary, Scale(metric.DefaultScale), effect.Seeds, effect.Episodes,
                         effect.Estimate, effect.Lower, effect.Upper, reading));
