@@ -66,8 +66,8 @@ internal static partial class StudyCommand
 
             // An archive (`--archive`) is a folder of results without weights: training a missing cell there would put
             // weights into the folder meant for committing, so a store that holds archived runs only reports.
-            if (!parse.GetValue(reportOnly) && Directory.Exists(runner.Store.Root)
-                && Directory.EnumerateDirectories(runner.Store.Root).Any(RunArchive.IsArchive))
+            // StudyRunner refuses too, cell by cell; this says so once, before any work, in the command's words.
+            if (!parse.GetValue(reportOnly) && runner.HoldsArchives)
                 throw new ArgumentException($"--store {runner.Store.Root} holds archived runs (results without weights, written by --archive), so a study can only report from it: " +
                     "add --report-only to rebuild the report, or train and evaluate in a run store (e.g. artifacts/runs) and copy the results here with --archive.");
 

@@ -124,11 +124,20 @@ public sealed class StudyRunner
         }
     }
 
-    private static void RefuseArchive(StudyCell cell, string what)
+    /// <summary>
+    /// Whether the store holds archived runs (results without weights, <see cref="RunArchive"/>): such a store is for
+    /// reports only, since training a cell missing from it would put weights into the folder meant for committing.
+    /// </summary>
+    public bool HoldsArchives => Directory.Exists(Store.Root) && Directory.EnumerateDirectories(Store.Root).Any(RunArchive.IsArchive);
+
+    private void RefuseArchive(StudyCell cell, string what)
     {
         if (RunArchive.IsArchive(cell.RunDir))
             throw new InvalidOperationException($"{cell.Id.Name}: {cell.RunDir} is an archive (results without weights) and cannot be {what}; " +
                 "use the run store that trained it, or delete the archived folder to train the cell again.");
+        if (HoldsArchives)
+            throw new InvalidOperationException($"{cell.Id.Name}: the store {Store.Root} holds archived runs (results without weights), so the cell cannot be {what} there; " +
+                "train and evaluate in a run store (e.g. artifacts/runs) and copy the results here with RunArchive.Export (`dpag study --archive`).");
     }
 
     /// <summary>The checkpoints the study evaluates in a finished run: every kept one, and best/ when its step is not kept.</summary>

@@ -92,6 +92,18 @@ public class StudyCliTests
             var overArchive = new StudyRunner(StudyDefinition.Load(Study), archive, Data);
             Assert.Contains("is an archive (results without weights) and cannot be evaluated", Assert.Throws<InvalidOperationException>(
                 () => overArchive.Evaluate(overArchive.Resolve(new StudyCellId("dp", 0)), TorchSharp.torch.CPU, TextWriter.Null)).Message);
+            int missing = 0;
+            foreach (var id in overArchive.Study.Cells)   // the missing cell included: it would train into the archive
+            {
+                var cell = overArchive.Resolve(id);
+                string message = Assert.Throws<InvalidOperationException>(() => overArchive.Train(cell, TorchSharp.torch.CPU, TextWriter.Null)).Message;
+                Assert.Contains("cannot be trained", message);
+                if (Directory.Exists(cell.RunDir)) continue;
+                Assert.Contains($"the store {archive} holds archived runs", message);
+                missing++;
+            }
+            Assert.Equal(1, missing);
+            Assert.Equal(before, string.Join("\n", Directory.GetFileSystemEntries(archive, "*", SearchOption.AllDirectories).Order()));
 
             // 2. Another store: stop every run at step 30 (off the checkpoint schedule of 20 and 40), then let GNU parallel
             // finish the cells with 2 workers. The stop's checkpoint is only a resume point: the runs keep 20 and 40 as
