@@ -180,6 +180,7 @@ public sealed class StudyRunner
         if (MissingEvaluations(cell).Count > 0) RefuseArchive(cell, "evaluated");
         using var hold = RunStore.Lock(cell.RunDir, log: log);
         int done = 0;
+        // Listed again under the lock: another process may have held it and written evaluations while this one waited.
         foreach (var (env, sampling, checkpoint, file) in MissingEvaluations(cell))
         {
             if (cancel.IsCancellationRequested) break;

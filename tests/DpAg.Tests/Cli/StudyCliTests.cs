@@ -78,7 +78,8 @@ public class StudyCliTests
             string evalDirOfArchive = Directory.GetDirectories(Path.Combine(archive, dp0["last"][^1], "study-eval", "pusht")).Single();
             File.Delete(Directory.GetFiles(evalDirOfArchive, "step-*.json").First());
             Directory.Delete(Directory.GetDirectories(archive).First(d => Path.GetFileName(d) != dp0["last"][^1]), recursive: true);   // a cell missing from it
-            string before = string.Join("\n", Directory.GetFileSystemEntries(archive, "*", SearchOption.AllDirectories).Order());
+            string Listing() => string.Join("\n", Directory.GetFileSystemEntries(archive, "*", SearchOption.AllDirectories).Order());
+            string before = Listing();
             foreach (string[] extra in new[] { new[] { "--cell", "dp/0" }, [] })
             {
                 (code, _, err) = CliRunner.Run([.. common, "--store", archive, .. extra]);
@@ -86,7 +87,7 @@ public class StudyCliTests
                 Assert.Contains($"--store {archive} holds archived runs (results without weights, written by --archive)", err);
                 Assert.Contains("add --report-only to rebuild the report", err);
             }
-            Assert.Equal(before, string.Join("\n", Directory.GetFileSystemEntries(archive, "*", SearchOption.AllDirectories).Order()));   // nothing written
+            Assert.Equal(before, Listing());   // nothing written
             // The library refuses too (a notebook drives StudyRunner without the command line).
             Torch.Init();
             var overArchive = new StudyRunner(StudyDefinition.Load(Study), archive, Data);
@@ -103,7 +104,7 @@ public class StudyCliTests
                 missing++;
             }
             Assert.Equal(1, missing);
-            Assert.Equal(before, string.Join("\n", Directory.GetFileSystemEntries(archive, "*", SearchOption.AllDirectories).Order()));
+            Assert.Equal(before, Listing());
 
             // 2. Another store: stop every run at step 30 (off the checkpoint schedule of 20 and 40), then let GNU parallel
             // finish the cells with 2 workers. The stop's checkpoint is only a resume point: the runs keep 20 and 40 as
